@@ -1,0 +1,165 @@
+// Public API of the WBXML codec (MS-ASWBXML). Everything a command handler,
+// the HTTP layer, the tools and the tests need; internals live beside it.
+//
+// The decoder never throws and never reads past its input: every malformed
+// document is a Status with a stable reason token ("wbxml.<what>").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/wbxml/codepages.h"  // Tag, the code page tables, tag constants
+
+namespace eas::wbxml {
+
+struct DecodeLimits {
+  std::size_t max_depth = 64;                 // nesting deeper -> wbxml.too_deep
+  std::size_t max_size = 64u * 1024u * 1024u;  // larger -> wbxml.too_large
+};
+
+// One element of a decoded document. Elements are owned by their Document
+// and stay valid as long as it lives. Text and opaque data are views into
+// the Document's storage (zero-copy where the input allows it).
+class Element {
+ public:
+  Tag tag() const { return tag_; }
+  std::uint8_t page() const { return tag_.page; }
+  // Text content (STR_I) or opaque bytes (OPAQUE); empty if neither.
+  std::string_view text() const { return text_; }
+  bool hasContent() const { return has_content_; }
+  bool isOpaque() const { return opaque_; }
+
+  // Children in document order.
+  const Element* firstChild() const { return first_child_; }
+  const Element* nextSibling() const { return next_sibling_; }
+  std::size_t childCount() const;
+
+  // First child with this tag, or nullptr.
+  const Element* child(Tag t) const;
+  // Text of the first child with this tag, or `fallback` if absent.
+  std::string_view childText(Tag t, std::string_view fallback = {}) const;
+  bool hasChild(Tag t) const { return child(t) != nullptr; }
+
+  // Range-for over children: for (const Element& c : e.children()) ...
+  class Iterator {
+   public:
+    explicit Iterator(const Element* e) : e_(e) {}
+    const Element& operator*() const { return *e_; }
+    const Element* operator->() const { return e_; }
+    Iterator& operator++() { e_ = e_->next_sibling_; return *this; }
+    bool operator!=(const Iterator& o) const { return e_ != o.e_; }
+    bool operator==(const Iterator& o) const { return e_ == o.e_; }
+   private:
+    const Element* e_;
+  };
+  struct Range {
+    const Element* first;
+    Iterator begin() const { return Iterator(first); }
+    Iterator end() const { return Iterator(nullptr); }
+  };
+  Range children() const { return Range{first_child_}; }
+
+ private:
+  friend class Document;
+  friend class DocumentBuilder;
+  Tag tag_{};
+  bool has_content_ = false;
+  bool opaque_ = false;
+  std::string_view text_;
+  const Element* first_child_ = nullptr;
+  const Element* next_sibling_ = nullptr;
+};
+
+// A decoded document: owns its elements and their text.
+class Document {
+ public:
+  Document();
+  ~Document();
+  Document(Document&&) noexcept;
+  Document& operator=(Document&&) noexcept;
+  Document(const Document&) = delete;
+  Document& operator=(const Document&) = delete;
+
+  // REQUIRES: a document returned by decode() always has a root.
+  const Element& root() const;
+
+ private:
+  friend class DocumentBuilder;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Strict decoder. Copies what it must; the input may be freed afterwards.
+Result<Document> decode(std::string_view wbxml, const DecodeLimits& limits = {});
+
+// Streaming decoder: SAX-style callbacks, no tree. Same checks as decode().
+class DecodeHandler {
+ public:
+  virtual ~DecodeHandler() = default;
+  virtual void startElement(Tag tag, bool has_content) = 0;
+  virtual void text(std::string_view utf8) = 0;
+  virtual void opaque(std::string_view bytes) = 0;
+  virtual void endElement(Tag tag) = 0;
+};
+Status decodeStream(std::string_view wbxml, DecodeHandler& handler,
+                    const DecodeLimits& limits = {});
+
+// Where the Writer sends its bytes. Implementations: a std::string, an
+// ostream, or the FastCGI output stream, so a large response is written
+// once, never built twice in memory.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void write(const char* data, std::size_t n) = 0;
+};
+class StringSink final : public Sink {
+ public:
+  explicit StringSink(std::string* out) : out_(out) {}
+  void write(const char* data, std::size_t n) override { out_->append(data, n); }
+ private:
+  std::string* out_;
+};
+
+// Streaming encoder. Emits the header on construction, SWITCH_PAGE only
+// when the page changes, and the empty-element form for elements that
+// get no content. Misuse (end() without start) is a bug: asserted.
+class Writer {
+ public:
+  explicit Writer(Sink& sink);
+  Writer& start(Tag tag);                           // open an element
+  Writer& end();                                    // close the innermost element
+  Writer& text(std::string_view utf8);              // STR_I content
+  Writer& opaque(std::string_view bytes);           // OPAQUE content
+  Writer& element(Tag tag, std::string_view utf8);  // <tag>text</tag>
+  Writer& element(Tag tag, std::int64_t value);     // <tag>decimal</tag>
+  Writer& empty(Tag tag);                           // <tag/>
+  Writer& opaqueElement(Tag tag, std::string_view bytes);
+  std::size_t depth() const;
+  std::size_t bytesWritten() const;
+ private:
+  void flushPendingStart(bool with_content);
+  Sink& sink_;
+  std::uint8_t page_ = 0;
+  std::vector<Tag> open_;
+  bool pending_ = false;  // last start() not yet written (content unknown)
+  std::size_t written_ = 0;
+};
+
+// Encodes a decoded tree back to WBXML.
+std::string encode(const Document& doc);
+
+// XML rendering (libwbxml2-compatible namespaces, see xml.h for details).
+struct XmlOptions {
+  bool pretty = true;
+  bool mask_secrets = false;  // mask passwords and message bodies (debug logs)
+};
+std::string toXml(const Document& doc, const XmlOptions& opts = {});
+// XML (as eas-wbxml / libwbxml2 write it) to WBXML.
+Result<std::string> xmlToWbxml(std::string_view xml);
+
+}  // namespace eas::wbxml
