@@ -1,0 +1,30 @@
+// The HTTP layer's entry point: MS-ASHTTP parsing, authentication,
+// Autodiscover routing, the device/policy gate, WBXML decode, dispatch and
+// encode, as ordered stages. The process runtime builds one per worker and
+// calls handle() from its request threads.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "fcgi/auth/authenticator.h"
+#include "fcgi/autodiscover/autodiscover.h"
+#include "fcgi/http/http_types.h"
+
+namespace eas::http {
+
+struct HttpLayerConfig {
+  std::string max_protocol_version = "16.1";      // versions above are not offered
+  std::size_t max_body_bytes = 32u * 1024u * 1024u;  // larger bodies get 413
+  std::size_t wbxml_max_depth = 64;
+  std::string server_version = "14.1";            // MS-Server-ActiveSync header value
+  bool debug_log_documents = false;               // decoded request/response XML at debug level (masked)
+};
+
+// REQUIRES: `authenticator` outlives the handler.
+std::unique_ptr<RequestHandler> makeEasRequestHandler(const HttpLayerConfig& config,
+                                                      auth::Authenticator& authenticator,
+                                                      const autodiscover::AutodiscoverConfig& autodiscover);
+
+}  // namespace eas::http
