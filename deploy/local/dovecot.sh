@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# A private Dovecot (IMAP + LMTP) for the tests and the quick-start.
+#
+#   dovecot.sh start <base-dir> [users-file]
+#   dovecot.sh stop  <base-dir>
+#
+# start writes <base-dir>/dovecot.conf, a passwd-file and maildirs under
+# <base-dir>, starts `dovecot -c` under setsid (log: <base-dir>/dovecot.log),
+# waits for the IMAP greeting and writes <base-dir>/env:
+#   IMAP_HOST=127.0.0.1  IMAP_PORT=<free port>  LMTP_SOCKET=<base-dir>/lmtp
+#   MAIL_ROOT=<base-dir>/mail  (maildirs at MAIL_ROOT/<domain>/<user>/Maildir)
+#   EAS_TEST_USER<n>=<login>  EAS_TEST_PASS<n>=<password>
+# One KEY=VALUE a line, the value raw to the end of the line. A password with
+# characters a shell would interpret is written as EAS_TEST_PASS<n>_HEX=<hex
+# of its UTF-8 bytes> instead, so that the file stays safe to `source`.
+#
+# users-file: one "login:password" a line (split at the first colon; # starts
+# a comment). Default: alice@example.test, bob@example.test and
+# carol@example.test (the latter with quotes, a backslash, spaces and UTF-8).
+#
+# stop uses `doveadm -c CONF stop`, then the pid file; never a process name.
+set -euo pipefail
+
+die() { echo "dovecot.sh: $*" >&2; exit 1; }
+[ $# -ge 2 ] || die "usage: dovecot.sh start|stop <base-dir> [users-file]"
+cmd=$1
+base=$2
+users_file=${3:-}
+mkdir -p "$base"
+base=$(cd "$base" && pwd)
+conf=$base/dovecot.conf
+rundir=$base/run          # dovecot's base_dir: master.pid and internal sockets
+pidfile=$rundir/master.pid
+
+pid_alive() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+stop() {
+  [ -f "$conf" ] || { echo "dovecot.sh: nothing to stop in $base"; return 0; }
+  if pid_alive; then
+    local pid
+    pid=$(cat "$pidfile")
+    doveadm -c "$conf" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    echo "dovecot.sh: stopped (pid $pid)"
+  else
+    echo "dovecot.sh: not running"
+  fi
+  rm -f "$pidfile"
+}
+
+# A TCP port on 127.0.0.1 nobody listens on.
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# True when the server on $1 answers with an IMAP greeting.
+imap_greets() {
+  local line=""
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  IFS= read -r -t 2 line <&3 || true
+  exec 3<&- 3>&-
+  [[ $line == "* OK"* ]]
+}
+
+shell_safe() { [[ $1 =~ ^[A-Za-z0-9._@+%=,/-]*$ ]]; }
+
+start() {
+  if pid_alive; then
+    stop
+  fi
+  command -v dovecot >/dev/null || die "dovecot not installed (deploy/install-deps.sh)"
+
+  # Mail is never accessed as uid 0 (Dovecot refuses it whatever
+  # first_valid_uid says): as root, the maildirs belong to the system user
+  # "mail" (uid 8 on every Debian); as any other user, Dovecot runs
+  # unprivileged and everything is that user's.
+  local uid gid internal_user login_user
+  if [ "$(id -u)" -eq 0 ]; then
+    uid=$(id -u mail) gid=$(id -g mail)
+    internal_user=dovecot login_user=dovenull
+    id dovecot >/dev/null 2>&1 || die "user dovecot missing (dovecot-core not installed?)"
+  else
+    uid=$(id -u) gid=$(id -g)
+    internal_user=$(id -un) login_user=$(id -un)
+  fi
+
+  mkdir -p "$rundir" "$base/state" "$base/mail"
+  chmod 0755 "$base" "$rundir"
+  rm -f "$base/env" "$base/lmtp"
+
+  # Users: default set or the caller's file.
+  local users=()
+  if [ -n "$users_file" ]; then
+    [ -r "$users_file" ] || die "cannot read $users_file"
+    local line
+    while IFS= read -r line || [ -n "$line" ]; do
+      [[ -z $line || $line == \#* ]] && continue
+      [[ $line == *:* ]] || die "bad line in $users_file (want login:password)"
+      users+=("$line")
+    done <"$users_file"
+  else
+    users=("alice@example.test:alice-pass-1" "bob@example.test:bob-pass-2"
+           'carol@example.test:c"a\r ol'"'"'s pässwörd ✓ "q"')
+  fi
+
+  local passwd=$base/users.passwd env_tmp=$base/env.tmp n=0 entry login pass domain local_part home
+  : >"$passwd"
+  {
+    echo "# written by deploy/local/dovecot.sh"
+  } >"$env_tmp"
+  for entry in "${users[@]}"; do
+    login=${entry%%:*}
+    pass=${entry#*:}
+    [ -n "$login" ] || die "empty login in users"
+    login=${login,,}
+    if [[ $login == *@* ]]; then
+      local_part=${login%@*} domain=${login#*@}
+    else
+      local_part=$login domain=localdomain
+    fi
+    home=$base/mail/$domain/$local_part
+    mkdir -p "$home"
+    # {PLAIN.B64}: any byte may appear in the password, colons included.
+    printf '%s:{PLAIN.B64}%s:%s:%s::%s::\n' "$login" \
+      "$(printf '%s' "$pass" | base64 -w0)" "$uid" "$gid" "$home" >>"$passwd"
+    n=$((n + 1))
+    echo "EAS_TEST_USER$n=$login" >>"$env_tmp"
+    if shell_safe "$pass"; then
+      echo "EAS_TEST_PASS$n=$pass" >>"$env_tmp"
+    else
+      echo "EAS_TEST_PASS${n}_HEX=$(printf '%s' "$pass" | od -An -tx1 -v | tr -d ' \n')" >>"$env_tmp"
+    fi
+  done
+  chown -R "$uid:$gid" "$base/mail"
+  chmod 0640 "$passwd"
+  if [ "$(id -u)" -eq 0 ]; then chgrp "$(id -g "$internal_user")" "$passwd"; fi
+
+  local attempt port
+  for attempt in 1 2 3; do
+    port=$(free_port) || die "no free port"
+    cat >"$conf" <<EOF
+# Written by deploy/local/dovecot.sh; regenerated on every start.
+instance_name = eas-test-$port
+base_dir = $rundir
+state_dir = $base/state
+log_path = $base/dovecot.log
+info_log_path = $base/dovecot.log
+protocols = imap lmtp
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+default_internal_user = $internal_user
+default_login_user = $login_user
+first_valid_uid = $uid
+last_valid_uid = $uid
+first_valid_gid = $gid
+last_valid_gid = $gid
+mail_location = maildir:~/Maildir
+mail_access_groups =
+shutdown_clients = yes
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu $passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%Lu $passwd
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  unix_listener $base/lmtp {
+    mode = 0666
+  }
+}
+service auth {
+  unix_listener auth-userdb {
+    mode = 0666
+  }
+}
+protocol lmtp {
+  lmtp_save_to_detail_mailbox = no
+}
+EOF
+    [ "$(id -u)" -eq 0 ] || sed -i '/^service auth {/,/^}/d' "$conf"
+    : >>"$base/dovecot.log"
+    setsid dovecot -c "$conf" </dev/null >>"$base/dovecot.log" 2>&1 || {
+      tail -n 20 "$base/dovecot.log" >&2
+      die "dovecot -c $conf failed"
+    }
+    local ok=0
+    for _ in $(seq 1 100); do
+      if pid_alive && [ -S "$base/lmtp" ] && imap_greets "$port" 2>/dev/null; then
+        ok=1
+        break
+      fi
+      pid_alive || break
+      sleep 0.1
+    done
+    if [ $ok -eq 1 ]; then
+      {
+        echo "IMAP_HOST=127.0.0.1"
+        echo "IMAP_PORT=$port"
+        echo "LMTP_SOCKET=$base/lmtp"
+        echo "MAIL_ROOT=$base/mail"
+        echo "DOVECOT_CONF=$conf"
+        cat "$env_tmp"
+      } >"$base/env"
+      rm -f "$env_tmp"
+      echo "dovecot.sh: running (pid $(cat "$pidfile")), IMAP 127.0.0.1:$port, LMTP $base/lmtp, env $base/env"
+      return 0
+    fi
+    echo "dovecot.sh: attempt $attempt on port $port failed" >&2
+    stop >/dev/null || true
+  done
+  tail -n 30 "$base/dovecot.log" >&2
+  die "dovecot did not come up (log: $base/dovecot.log)"
+}
+
+case $cmd in
+  start) start ;;
+  stop) stop ;;
+  *) die "unknown command $cmd (start|stop)" ;;
+esac
