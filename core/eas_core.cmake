@@ -1,0 +1,12 @@
+# eas_core: the protocol layer above the codec: query parsing, capabilities,
+# the failure -> status map, the command table and the commands.
+# Sources are listed explicitly (style item 14).
+add_library(eas_core STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/protocol/protocol_version.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/protocol/capabilities.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/protocol/query.cpp
+)
+target_link_libraries(eas_core PUBLIC eas_base)
+if(TARGET eas_wbxml)
+  target_link_libraries(eas_core PUBLIC eas_wbxml)
+endif()
