@@ -85,8 +85,11 @@ class Document {
   Document(const Document&) = delete;
   Document& operator=(const Document&) = delete;
 
-  // REQUIRES: a document returned by decode() always has a root.
+  // REQUIRES: a document returned by decode() always has a root. A
+  // default-constructed Document returns an empty element with tag {0, 0}.
   const Element& root() const;
+  // Size of the WBXML this document was decoded from (0 if none).
+  std::size_t inputSize() const;
 
  private:
   friend class DocumentBuilder;
@@ -98,6 +101,10 @@ class Document {
 Result<Document> decode(std::string_view wbxml, const DecodeLimits& limits = {});
 
 // Streaming decoder: SAX-style callbacks, no tree. Same checks as decode().
+// Events are delivered as the input is read, so a handler may have seen some
+// events before a malformed input's error is returned. Views passed to the
+// callbacks point into `wbxml`. Empty elements get startElement(tag, false)
+// followed at once by endElement(tag).
 class DecodeHandler {
  public:
   virtual ~DecodeHandler() = default;
@@ -128,9 +135,18 @@ class StringSink final : public Sink {
 // Streaming encoder. Emits the header on construction, SWITCH_PAGE only
 // when the page changes, and the empty-element form for elements that
 // get no content. Misuse (end() without start) is a bug: asserted.
+// Small writes are buffered; the buffer goes to the sink when it fills, when
+// the root element is closed, on flush() and on destruction.
+// text("") adds nothing (an element with only empty text is written empty);
+// text containing a NUL byte is written as OPAQUE, since STR_I cannot hold it.
+// REQUIRES: text() gets valid UTF-8 (not checked, for speed).
 class Writer {
  public:
   explicit Writer(Sink& sink);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  void flush();                                     // buffered bytes -> sink
   Writer& start(Tag tag);                           // open an element
   Writer& end();                                    // close the innermost element
   Writer& text(std::string_view utf8);              // STR_I content
@@ -143,23 +159,45 @@ class Writer {
   std::size_t bytesWritten() const;
  private:
   void flushPendingStart(bool with_content);
+  void put(const char* data, std::size_t n);
+  void put(char c) {
+    if (used_ == kBufferSize) flush();
+    buf_[used_++] = c;
+    ++written_;
+  }
+  static constexpr std::size_t kBufferSize = 8192;
   Sink& sink_;
   std::uint8_t page_ = 0;
   std::vector<Tag> open_;
   bool pending_ = false;  // last start() not yet written (content unknown)
   std::size_t written_ = 0;
+  std::size_t used_ = 0;  // bytes in buf_
+  char buf_[kBufferSize];
 };
 
-// Encodes a decoded tree back to WBXML.
+// Encodes a decoded tree back to WBXML. The result is canonical: a
+// content-flagged tag without content becomes the empty form, empty strings
+// are dropped, several strings in one element are joined.
 std::string encode(const Document& doc);
+// The same, streamed into an open Writer (nothing written for an empty Document).
+void encodeTo(const Document& doc, Writer& w);
 
 // XML rendering (libwbxml2-compatible namespaces, see xml.h for details).
 struct XmlOptions {
-  bool pretty = true;
-  bool mask_secrets = false;  // mask passwords and message bodies (debug logs)
+  bool pretty = true;  // one element per line, 2-space indent (else one line)
+  // Replace passwords and message bodies / MIME / attachment data with "***"
+  // (debug logs). Masked output is not meant to be read back.
+  bool mask_secrets = false;
+  // Write the spec's tag and page names instead of libwbxml2's aliases. The
+  // default (aliases) is what xml2wbxml can read.
+  bool spec_names = false;
 };
 std::string toXml(const Document& doc, const XmlOptions& opts = {});
-// XML (as eas-wbxml / libwbxml2 write it) to WBXML.
-Result<std::string> xmlToWbxml(std::string_view xml);
+// Tags whose content toXml(mask_secrets) replaces.
+bool isSecretTag(Tag t);
+// XML (as eas-wbxml / libwbxml2 write it) to WBXML. Parsed with Expat;
+// DOCTYPE internal subsets and entity declarations are refused (xml.*
+// reason tokens). limits.max_depth applies; max_size applies to the XML.
+Result<std::string> xmlToWbxml(std::string_view xml, const DecodeLimits& limits = {});
 
 }  // namespace eas::wbxml
