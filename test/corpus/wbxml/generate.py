@@ -579,6 +579,50 @@ DOCUMENTS = [
 SEED_MAX = 64 * 1024
 
 
+# Hand-made decoder edge cases for the fuzz seeds (hex; "H" is the header 03 01 6A 00).
+# Valid and invalid on purpose: the decoder must accept or reject each cleanly.
+EDGE_SEEDS = {
+    'edge_empty_input': '',
+    'edge_header_only': 'H',
+    'edge_truncated_header': '03 01',
+    'edge_content_flag_then_end': 'H 00 07 56 52 01 01',        # <SyncKey> flagged, no content
+    'edge_empty_str_i': 'H 00 07 56 52 03 00 01 01',
+    'edge_two_str_i': 'H 00 07 56 52 03 61 00 03 62 00 01 01',    # text split in two STR_I
+    'edge_str_i_unterminated': 'H 00 07 56 52 03 61 62 63',
+    'edge_missing_end': 'H 00 07 56 52 03 30 00 01',
+    'edge_extra_end': 'H 00 07 56 52 03 30 00 01 01 01',
+    'edge_trailing_bytes': 'H 00 07 16 FF FF',
+    'edge_opaque_raw': 'H 00 14 45 46 4B 4C C3 05 01 02 00 FF 41 01 01 01 01',
+    'edge_opaque_empty': 'H 00 16 49 C3 00 01',
+    'edge_opaque_mb_300': 'H 00 14 45 4C C3 82 2C ' + ' '.join(['5A'] * 300) + ' 01 01',
+    'edge_opaque_len_past_end': 'H 00 14 45 4C C3 8F FF FF FF 7F 00 01 01',
+    'edge_mb_overlong': 'H 00 14 45 4C C3 80 80 80 80 80 01 01 01',
+    'edge_switch_page_25': 'H 00 19 45 01',
+    'edge_switch_page_invalid': 'H 00 FF 45 01',
+    'edge_switch_page_truncated': 'H 00',
+    'edge_unknown_token': 'H 7F 01',
+    'edge_attribute_bit': 'H 85 01 01',
+    'edge_literal': 'H 04 00 01',
+    'edge_entity': 'H 45 02 41 01',
+    'edge_pi': 'H 43 01',
+    'edge_str_t': 'H 45 83 00 01',
+    'edge_public_id_other': '03 7F 6A 00 00 07 16',
+    'edge_charset_latin1': '03 01 04 00 00 07 16',
+    'edge_string_table': '03 01 6A 03 61 62 00 00 07 16',
+    'edge_wbxml_1_2': '02 01 6A 00 00 07 16',
+    'edge_invalid_utf8': 'H 00 07 56 52 03 C0 AF FF 00 01 01',
+    'edge_text_at_top': 'H 03 61 00',
+    'edge_two_roots': 'H 00 07 16 16',
+    'edge_deep_70': 'H ' + ' '.join(['5D'] * 70) + ' ' + ' '.join(['01'] * 70),
+    'edge_deep_64': 'H ' + ' '.join(['5D'] * 64) + ' ' + ' '.join(['01'] * 64),
+    'edge_mixed_content': 'H 45 03 61 00 4B 03 31 00 01 03 62 00 01',
+}
+
+
+def edge_seed_bytes(spec):
+    return bytes.fromhex(spec.replace('H', '03 01 6A 00'))
+
+
 def libwbxml_roundtrip(xml_text, tmp):
     src = os.path.join(tmp, 'in.xml')
     wb = os.path.join(tmp, 'out.wbxml')
@@ -613,6 +657,8 @@ def main():
             outputs[os.path.join(HERE, name + '.xml')] = xml.encode('utf-8')
             if len(wbxml) <= SEED_MAX:
                 outputs[os.path.join(SEED_DIR, name + '.wbxml')] = wbxml
+    for name, spec in EDGE_SEEDS.items():
+        outputs[os.path.join(SEED_DIR, name + '.wbxml')] = edge_seed_bytes(spec)
     bad = []
     for path, data in sorted(outputs.items()):
         if check:
