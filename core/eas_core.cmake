@@ -5,7 +5,12 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/protocol/protocol_version.cpp
   ${CMAKE_CURRENT_LIST_DIR}/protocol/capabilities.cpp
   ${CMAKE_CURRENT_LIST_DIR}/protocol/query.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/status_map.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/command_table.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/dispatcher.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/gates.cpp
 )
+# The codec is required by the dispatcher (status replies) and the commands.
 target_link_libraries(eas_core PUBLIC eas_base)
 if(TARGET eas_wbxml)
   target_link_libraries(eas_core PUBLIC eas_wbxml)

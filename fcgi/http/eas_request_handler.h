@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "core/commands/gates.h"
 #include "fcgi/auth/authenticator.h"
 #include "fcgi/autodiscover/autodiscover.h"
 #include "fcgi/http/http_types.h"
@@ -20,11 +21,24 @@ struct HttpLayerConfig {
   std::size_t wbxml_max_depth = 64;
   std::string server_version = "14.1";            // MS-Server-ActiveSync header value
   bool debug_log_documents = false;               // decoded request/response XML at debug level (masked)
+  std::string auth_realm = "eas-fcgi";            // WWW-Authenticate: Basic realm="..." (AuthConfig::realm)
+  int retry_after_seconds = 30;                   // Retry-After on 503 (HTTP §3.1.5.2.3)
+};
+
+// The device and policy stages (core/commands/gates.h). Null members use
+// the defaults: every device admitted, policy keys not enforced.
+struct HttpLayerGates {
+  commands::DeviceGate* device_gate = nullptr;       // REQUIRES: outlives the handler
+  commands::PolicyKeyGate* policy_key_gate = nullptr;  // REQUIRES: outlives the handler
 };
 
 // REQUIRES: `authenticator` outlives the handler.
 std::unique_ptr<RequestHandler> makeEasRequestHandler(const HttpLayerConfig& config,
                                                       auth::Authenticator& authenticator,
                                                       const autodiscover::AutodiscoverConfig& autodiscover);
+std::unique_ptr<RequestHandler> makeEasRequestHandler(const HttpLayerConfig& config,
+                                                      auth::Authenticator& authenticator,
+                                                      const autodiscover::AutodiscoverConfig& autodiscover,
+                                                      const HttpLayerGates& gates);
 
 }  // namespace eas::http

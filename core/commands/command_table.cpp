@@ -1,0 +1,104 @@
+#include "core/commands/command_table.h"
+
+#include <cctype>
+
+namespace eas::commands {
+namespace {
+
+using protocol::ProtocolVersion;
+namespace t = wbxml::tags;
+
+constexpr ProtocolVersion k25 = ProtocolVersion::k25;
+constexpr ProtocolVersion k120 = ProtocolVersion::k120;
+constexpr ProtocolVersion k121 = ProtocolVersion::k121;
+constexpr ProtocolVersion k161 = ProtocolVersion::k161;
+constexpr wbxml::Tag kNoTag{};
+
+constexpr unsigned kProv = kNeedsProvisioning;
+
+// No handler is implemented yet (factory nullptr): the dispatcher answers
+// "command not supported" (501 / Status 137) until each command's issue adds
+// its factory here. Version ranges: RS for MS-ASCMD; GetAttachment and
+// GetHierarchy end at 12.1, Find is 16.1 only (protocol.md §3.0); codes 5-8
+// are the 2.5-era collection commands still listed by MS-ASProtocolCommands.
+constexpr CommandSpec kCommands[] = {
+    {"Sync", 0, kProv | kMayPark | kEmptyBodyOk, k25, k161, true, t::AirSync::Sync,
+     t::AirSync::Status, nullptr},
+    {"SendMail", 1, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SendMail,
+     t::ComposeMail::Status, nullptr},
+    {"SmartForward", 2, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SmartForward,
+     t::ComposeMail::Status, nullptr},
+    {"SmartReply", 3, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SmartReply,
+     t::ComposeMail::Status, nullptr},
+    {"GetAttachment", 4, kProv | kNoBody, k25, k121, false, kNoTag, kNoTag, nullptr},
+    {"GetHierarchy", 5, kProv | kNoBody, k25, k121, false, kNoTag, kNoTag, nullptr},
+    {"CreateCollection", 6, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},
+    {"DeleteCollection", 7, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},
+    {"MoveCollection", 8, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},
+    {"FolderSync", 9, kProv, k25, k161, true, t::FolderHierarchy::FolderSync,
+     t::FolderHierarchy::Status, nullptr},
+    {"FolderCreate", 10, kProv, k25, k161, true, t::FolderHierarchy::FolderCreate,
+     t::FolderHierarchy::Status, nullptr},
+    {"FolderDelete", 11, kProv, k25, k161, true, t::FolderHierarchy::FolderDelete,
+     t::FolderHierarchy::Status, nullptr},
+    {"FolderUpdate", 12, kProv, k25, k161, true, t::FolderHierarchy::FolderUpdate,
+     t::FolderHierarchy::Status, nullptr},
+    {"MoveItems", 13, kProv, k25, k161, true, t::Move::MoveItems, t::Move::Status, nullptr},
+    {"GetItemEstimate", 14, kProv, k25, k161, true, t::GetItemEstimate::GetItemEstimate,
+     t::GetItemEstimate::Status, nullptr},
+    {"MeetingResponse", 15, kProv, k25, k161, true, t::MeetingResponse::MeetingResponse,
+     t::MeetingResponse::Status, nullptr},
+    {"Search", 16, kProv, k25, k161, true, t::Search::Search, t::Search::Status, nullptr},
+    {"Settings", 17, kProv, k120, k161, true, t::Settings::Settings, t::Settings::Status, nullptr},
+    // Ping: no X-MS-PolicyKey is sent with it (PROV §3.1.5.1), so no policy stage.
+    {"Ping", 18, kMayPark | kEmptyBodyOk, k25, k161, true, t::Ping::Ping, t::Ping::Status, nullptr},
+    {"ItemOperations", 19, kProv, k120, k161, true, t::ItemOperations::ItemOperations,
+     t::ItemOperations::Status, nullptr},
+    {"Provision", 20, kNoFlags, k25, k161, true, t::Provision::Provision, t::Provision::Status,
+     nullptr},
+    {"ResolveRecipients", 21, kProv, k120, k161, true, t::ResolveRecipients::ResolveRecipients,
+     t::ResolveRecipients::Status, nullptr},
+    {"ValidateCert", 22, kProv, k120, k161, true, t::ValidateCert::ValidateCert,
+     t::ValidateCert::Status, nullptr},
+    {"Find", 23, kProv, k161, k161, true, t::Find::Find, t::Find::Status, nullptr},
+};
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+std::span<const CommandSpec> commandTable() { return kCommands; }
+
+const CommandSpec* findCommand(std::string_view name) {
+  for (const CommandSpec& c : kCommands)
+    if (equalsIgnoreCase(c.name, name)) return &c;
+  return nullptr;
+}
+
+const CommandSpec* findCommandByCode(std::uint8_t code) {
+  for (const CommandSpec& c : kCommands)
+    if (c.code == code) return &c;
+  return nullptr;
+}
+
+bool availableIn(const CommandSpec& spec, const protocol::Capabilities& caps) {
+  return spec.min_version <= caps.version && caps.version <= spec.max_version;
+}
+
+std::string protocolCommandsHeader(protocol::ProtocolVersion max) {
+  std::string out;
+  for (const CommandSpec& c : kCommands) {
+    if (c.min_version > max) continue;
+    if (!out.empty()) out += ',';
+    out += c.name;
+  }
+  return out;
+}
+
+}  // namespace eas::commands
