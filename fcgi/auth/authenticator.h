@@ -6,6 +6,7 @@
 // logged or stored.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,7 +25,13 @@ struct Credentials {
 };
 
 // Parses an Authorization header value. Failures: auth.missing (empty),
-// auth.not_basic, auth.malformed (bad base64, no colon, empty user).
+// auth.not_basic, auth.malformed (bad base64, no colon, empty user, NUL/CR/LF
+// in the decoded pair, a header longer than kMaxAuthorizationBytes).
+// The user is normalised into `login`: "DOMAIN\\user" -> user@default_domain
+// (or the part after the backslash when it holds an '@'), "user@Domain" ->
+// user@domain, "user" -> user@default_domain (just "user" when
+// default_domain is empty). The password is split off at the first colon.
+inline constexpr std::size_t kMaxAuthorizationBytes = 8192;
 Result<Credentials> parseBasicAuthorization(std::string_view header_value,
                                             std::string_view default_domain);
 
@@ -53,6 +60,10 @@ struct AuthConfig {
   int failure_window_seconds = 300;  // ... within this window ...
   int lockout_seconds = 900;       // ... locks out for this long
   std::string realm = "eas-fcgi";  // WWW-Authenticate realm
+  int imap_timeout_seconds = 10;   // connect, TLS handshake and each read
+  std::string tls_ca_file;         // extra CA bundle (PEM) for tls_verify; empty: system store
+  std::size_t cache_max_entries = 10000;      // verified logins kept (oldest evicted)
+  std::size_t throttle_max_entries = 100000;  // users + addresses tracked (idle evicted first)
 };
 
 // Thread-safe: one instance per worker, called from every request thread.

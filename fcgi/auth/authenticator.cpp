@@ -1,0 +1,278 @@
+// The Authenticator: Basic parsing, a cache of verified credentials and the
+// failure throttle in front of a CredentialVerifier (the IMAP server).
+//
+// Cache: one entry per login holding SHA-256(salt || login || NUL ||
+// password) and an expiry; the salt is random per instance, so the digests
+// are useless outside this process. A different password for the same login
+// misses and goes to the verifier; a verified one replaces the entry.
+//
+// Throttle: the failure times of each user and of each client address
+// within failure_window_seconds. The failure that makes the count exceed
+// max_failures locks that user / address for lockout_seconds; while locked,
+// every attempt is refused with auth.locked_out without asking the verifier,
+// even with the right password (else the lock-out would still answer the
+// guesses), and a success elsewhere does not lift it.
+//
+// One mutex guards both tables; the verifier runs outside it.
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/base/log.h"
+#include "fcgi/auth/authenticator.h"
+
+namespace eas::auth {
+namespace {
+
+using Digest = std::array<unsigned char, 32>;
+
+// For log lines: printable ASCII only, bounded; never given a password.
+std::string printable(std::string_view s) {
+  constexpr std::size_t kMax = 128;
+  std::string out;
+  out.reserve(std::min(s.size(), kMax) + 3);
+  for (std::size_t i = 0; i < s.size() && i < kMax; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    out.push_back(c >= 0x20 && c < 0x7f && c != ' ' ? static_cast<char>(c) : '?');
+  }
+  if (s.size() > kMax) out += "...";
+  if (out.empty()) out = "-";
+  return out;
+}
+
+std::string lowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Clears a std::string's bytes before it is freed.
+class Wiper {
+ public:
+  explicit Wiper(std::string& s) : s_(s) {}
+  ~Wiper() {
+    if (!s_.empty()) OPENSSL_cleanse(s_.data(), s_.size());
+  }
+  Wiper(const Wiper&) = delete;
+  Wiper& operator=(const Wiper&) = delete;
+
+ private:
+  std::string& s_;
+};
+
+class CachingAuthenticator final : public Authenticator {
+ public:
+  CachingAuthenticator(const AuthConfig& config, std::unique_ptr<CredentialVerifier> verifier,
+                       Clock& clock)
+      : config_(config), verifier_(std::move(verifier)), clock_(clock) {
+    if (RAND_bytes(salt_.data(), static_cast<int>(salt_.size())) != 1) {
+      std::random_device rd;  // the OpenSSL RNG failing is unheard of; still salt
+      for (auto& b : salt_) b = static_cast<unsigned char>(rd());
+    }
+  }
+
+  Result<AuthenticatedUser> authenticate(std::string_view authorization_header,
+                                         std::string_view client_address) override {
+    Result<Credentials> parsed =
+        parseBasicAuthorization(authorization_header, config_.default_domain);
+    if (!parsed.ok()) {
+      const Status& st = parsed.status();
+      if (st.reason() == "auth.missing") {
+        log::debug("auth: no credentials addr=" + printable(client_address));
+      } else {
+        log::info("auth: reject reason=" + st.reason() + " addr=" + printable(client_address));
+      }
+      return st;
+    }
+    Credentials& creds = parsed.value();
+    Wiper wipe(creds.password);
+    const std::string user_key = lowerAscii(creds.login);
+    const std::string addr_key(client_address);
+
+    const Digest digest = digestOf(creds.login, creds.password);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const std::int64_t now = clock_.monotonicMs();
+      const char* locked_by = nullptr;
+      std::int64_t until = 0;
+      if (isLocked(users_, user_key, now, &until)) {
+        locked_by = "user";
+      } else if (!addr_key.empty() && isLocked(addresses_, addr_key, now, &until)) {
+        locked_by = "address";
+      }
+      if (locked_by != nullptr) {
+        log::warn("auth: reject reason=auth.locked_out user=" + printable(creds.login) +
+                  " addr=" + printable(client_address) + " locked_by=" + locked_by +
+                  " remaining_s=" + std::to_string((until - now + 999) / 1000));
+        return Status::Unauthenticated("auth.locked_out", "too many failed logins");
+      }
+      auto it = cache_.find(user_key);
+      if (it != cache_.end() && now < it->second.expires_ms &&
+          CRYPTO_memcmp(it->second.digest.data(), digest.data(), digest.size()) == 0) {
+        return AuthenticatedUser{creds.login, creds.raw_user};
+      }
+    }
+
+    Status verified = creds.password.empty()
+                          ? Status::Unauthenticated("auth.bad_credentials", "empty password")
+                          : verifier_->verify(creds.login, creds.password);
+
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::int64_t now = clock_.monotonicMs();
+    if (verified.ok()) {
+      if (config_.cache_ttl_seconds > 0 && config_.cache_max_entries > 0) {
+        if (cache_.size() >= config_.cache_max_entries && cache_.find(user_key) == cache_.end())
+          evictCache(now);
+        cache_[user_key] = CacheEntry{digest, now + config_.cache_ttl_seconds * 1000LL, now};
+      }
+      return AuthenticatedUser{creds.login, creds.raw_user};
+    }
+    if (verified.reason() == "auth.bad_credentials") {
+      const int user_failures = recordFailure(users_, "user", user_key, now);
+      const int addr_failures = addr_key.empty() ? 0 : recordFailure(addresses_, "addr", addr_key, now);
+      log::warn("auth: reject reason=auth.bad_credentials user=" + printable(creds.login) +
+                " addr=" + printable(client_address) +
+                " user_failures=" + std::to_string(user_failures) +
+                " addr_failures=" + std::to_string(addr_failures));
+      return verified;
+    }
+    // The backend is down or answered something unexpected: not the user's
+    // fault, so nothing is counted.
+    log::error("auth: reject reason=" + verified.reason() + " user=" + printable(creds.login) +
+               " addr=" + printable(client_address) + " (" + verified.message() + ")");
+    return verified;
+  }
+
+ private:
+  struct CacheEntry {
+    Digest digest;
+    std::int64_t expires_ms = 0;
+    std::int64_t inserted_ms = 0;
+  };
+  struct Throttle {
+    std::vector<std::int64_t> failures;  // times within the window, oldest first
+    std::int64_t locked_until_ms = 0;
+    std::int64_t last_ms = 0;
+  };
+  using ThrottleMap = std::unordered_map<std::string, Throttle>;
+
+  Digest digestOf(const std::string& login, const std::string& password) const {
+    Digest out{};
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    const unsigned char nul = 0;
+    bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+              EVP_DigestUpdate(ctx, salt_.data(), salt_.size()) == 1 &&
+              EVP_DigestUpdate(ctx, login.data(), login.size()) == 1 &&
+              EVP_DigestUpdate(ctx, &nul, 1) == 1 &&
+              EVP_DigestUpdate(ctx, password.data(), password.size()) == 1 &&
+              EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) out.fill(0xff);  // cannot match a real digest by accident; the verifier decides
+    return out;
+  }
+
+  std::int64_t windowMs() const { return config_.failure_window_seconds * 1000LL; }
+
+  bool throttling() const { return config_.max_failures > 0 && config_.lockout_seconds > 0; }
+
+  bool isLocked(ThrottleMap& map, const std::string& key, std::int64_t now,
+                std::int64_t* until) const {
+    if (!throttling()) return false;
+    auto it = map.find(key);
+    if (it == map.end() || now >= it->second.locked_until_ms) return false;
+    *until = it->second.locked_until_ms;
+    return true;
+  }
+
+  // Returns the failures within the window, this one included.
+  int recordFailure(ThrottleMap& map, const char* kind, const std::string& key,
+                    std::int64_t now) {
+    if (!throttling()) return 0;
+    if (map.size() >= config_.throttle_max_entries && map.find(key) == map.end())
+      evictThrottle(map, now);
+    Throttle& t = map[key];
+    t.last_ms = now;
+    const std::int64_t horizon = now - windowMs();
+    auto keep = std::find_if(t.failures.begin(), t.failures.end(),
+                             [horizon](std::int64_t at) { return at > horizon; });
+    t.failures.erase(t.failures.begin(), keep);
+    t.failures.push_back(now);
+    const int count = static_cast<int>(t.failures.size());
+    if (count > config_.max_failures) {
+      t.locked_until_ms = now + config_.lockout_seconds * 1000LL;
+      t.failures.clear();  // the lock-out is the penalty; counting starts afresh after it
+      log::warn(std::string("auth: lock-out ") + kind + "=" + printable(key) + " failures=" + std::to_string(count) +
+                " seconds=" + std::to_string(config_.lockout_seconds));
+    }
+    return count;
+  }
+
+  // Drops idle entries; if still full, the least recently failing ones,
+  // unlocked before locked. Leaves a quarter free so this stays amortised.
+  void evictThrottle(ThrottleMap& map, std::int64_t now) {
+    const std::int64_t horizon = now - windowMs();
+    for (auto it = map.begin(); it != map.end();) {
+      const Throttle& t = it->second;
+      if (now >= t.locked_until_ms && (t.failures.empty() || t.failures.back() <= horizon))
+        it = map.erase(it);
+      else
+        ++it;
+    }
+    const std::size_t target = config_.throttle_max_entries - config_.throttle_max_entries / 4;
+    if (map.size() <= target) return;
+    std::vector<std::pair<std::pair<bool, std::int64_t>, std::string>> order;
+    order.reserve(map.size());
+    for (const auto& [k, t] : map) order.push_back({{now < t.locked_until_ms, t.last_ms}, k});
+    std::sort(order.begin(), order.end());
+    for (std::size_t i = 0; i < order.size() && map.size() > target; ++i) map.erase(order[i].second);
+  }
+
+  void evictCache(std::int64_t now) {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (now >= it->second.expires_ms)
+        it = cache_.erase(it);
+      else
+        ++it;
+    }
+    const std::size_t target = config_.cache_max_entries - config_.cache_max_entries / 4;
+    if (cache_.size() <= target) return;
+    std::vector<std::pair<std::int64_t, std::string>> order;
+    order.reserve(cache_.size());
+    for (const auto& [k, e] : cache_) order.push_back({e.inserted_ms, k});
+    std::sort(order.begin(), order.end());
+    for (std::size_t i = 0; i < order.size() && cache_.size() > target; ++i)
+      cache_.erase(order[i].second);
+  }
+
+  const AuthConfig config_;
+  const std::unique_ptr<CredentialVerifier> verifier_;
+  Clock& clock_;
+  std::array<unsigned char, 32> salt_{};
+
+  std::mutex mu_;
+  std::unordered_map<std::string, CacheEntry> cache_;
+  ThrottleMap users_;
+  ThrottleMap addresses_;
+};
+
+}  // namespace
+
+std::unique_ptr<Authenticator> makeAuthenticator(const AuthConfig& config,
+                                                 std::unique_ptr<CredentialVerifier> verifier,
+                                                 Clock& clock) {
+  return std::make_unique<CachingAuthenticator>(config, std::move(verifier), clock);
+}
+
+}  // namespace eas::auth
