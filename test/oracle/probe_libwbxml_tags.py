@@ -38,7 +38,7 @@ def main():
                     f.write(bytes([3, 1, 0x6A, 0, 0, page, 0x40 | token, 3]) + b'x\0\1')
                 if not run(['wbxml2xml', '-m', '0', '-l', 'ACTIVESYNC', '-o', xml, wb]):
                     continue
-                m = re.search(r'<([A-Za-z0-9_]+) xmlns="([A-Za-z0-9]+):"', open(xml).read())
+                m = re.search(r'<([^\s>/]+) xmlns="([A-Za-z0-9]+):"', open(xml).read())
                 if not m or m.group(1) == 'unknown':
                     continue
                 name, ns = m.group(1), m.group(2)

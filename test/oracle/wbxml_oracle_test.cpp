@@ -274,3 +274,64 @@ TEST_CASE("eas-wbxml rejects what libwbxml2 rejects, with a reason", "[tool]") {
   CHECK(ours.exit_code == 1);
   CHECK(ours.output.find("wbxml.") != std::string::npos);
 }
+
+TEST_CASE("our code page tables agree with libwbxml2's", "[tables]") {
+  // libwbxml2's table (probed from its tools) against codepages.h: names,
+  // namespaces, which tags carry base64/OPAQUE, and which it does not know.
+  const auto& lib = eas::oracle::libwbxmlTable();
+  REQUIRE(lib.error().empty());
+  std::size_t known = 0;
+  for (const eas::wbxml::TagInfo& info : eas::wbxml::allTags()) {
+    const eas::wbxml::Tag tag = info.tag();
+    INFO("tag " << eas::wbxml::qualifiedName(tag));
+    const std::string lib_name = lib.name(tag.page, tag.token);
+    const bool lib_knows = lib_name[0] != '?';
+    CHECK(lib_knows == ((info.flags & eas::wbxml::kNotInLibwbxml) == 0));
+    if (!lib_knows) continue;
+    ++known;
+    CHECK(std::string(eas::wbxml::libwbxmlTagName(tag)) == lib_name);
+    const eas::oracle::LibwbxmlTag* by_name =
+        lib.find(std::string(eas::wbxml::libwbxmlPageName(tag.page)), lib_name);
+    REQUIRE(by_name != nullptr);
+    CHECK(by_name->page == tag.page);
+    CHECK(by_name->token == tag.token);
+    CHECK(lib.isOpaque(tag.page, tag.token) == ((info.flags & eas::wbxml::kBinary) != 0));
+    // Our XML reader accepts libwbxml2's spelling too.
+    const auto back = eas::wbxml::tagByName(tag.page, lib_name);
+    REQUIRE(back.has_value());
+    CHECK(*back == tag);
+  }
+  // Every tag libwbxml2 knows is in our table (no token of ours missing).
+  std::size_t lib_total = 0;
+  for (int page = 0; page < eas::wbxml::kNumCodePages; ++page) {
+    for (int token = eas::wbxml::kFirstTagToken; token <= eas::wbxml::kLastTagToken; ++token) {
+      if (lib.name(static_cast<std::uint8_t>(page), static_cast<std::uint8_t>(token))[0] == '?') continue;
+      ++lib_total;
+      INFO("libwbxml2 tag page " << page << " token " << token);
+      CHECK(eas::wbxml::isKnownTag(
+          eas::wbxml::Tag{static_cast<std::uint8_t>(page), static_cast<std::uint8_t>(token)}));
+    }
+  }
+  CHECK(known == lib_total);
+  CHECK(lib_total > 500);
+}
+
+namespace {
+
+void checkSpecNames(const CanonNode& node, const eas::oracle::LibwbxmlTable& lib) {
+  const eas::wbxml::Tag tag{node.page, node.token};
+  INFO("corpus element " << lib.name(node.page, node.token) << " (page " << int(node.page) << ")");
+  CHECK(std::string(eas::wbxml::tagName(tag)) == lib.name(node.page, node.token));
+  for (const CanonNode& c : node.children) checkSpecNames(c, lib);
+}
+
+}  // namespace
+
+TEST_CASE("the corpus uses only MS-ASWBXML names", "[tables]") {
+  // Names where libwbxml2 differs from the spec (its aliases) stay out of the
+  // corpus: the documents must read the same to libwbxml2 and to a spec reader.
+  for (const Doc& doc : loadCorpus()) {
+    INFO("document " << doc.name);
+    checkSpecNames(doc.canon, eas::oracle::libwbxmlTable());
+  }
+}

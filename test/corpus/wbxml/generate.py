@@ -40,6 +40,7 @@ HEADER = ('<?xml version="1.0"?>\n<!DOCTYPE ActiveSync PUBLIC '
 # unreadable for libwbxml2. (namespace, libwbxml2 name): spec name.
 SPEC_CLASH = {
     ('Email', 'DTStamp'): 'DtStamp',
+    ('Email', 'Reply-To'): 'ReplyTo',
     ('Email', 'FlagStatus'): 'Status',
     ('Email', 'Recurrence_Type'): 'Type',
     ('Calendar', 'TimeZone'): 'Timezone',
