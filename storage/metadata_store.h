@@ -151,7 +151,7 @@ struct SyncLookup {
   //   is the state at the key it resent.
   enum class Match { kCurrent, kPrevious } match = Match::kCurrent;
   SyncState state;
-  uint64_t current_key = 0;
+  uint64_t current_key = 0;  // newest committed key (also for key 0; 0 = no state)
   std::string replay_response;
 };
 

@@ -30,7 +30,7 @@ namespace {
   if (!var##_result_.ok()) return var##_result_.status(); \
   auto& var = var##_result_.value()
 
-constexpr int kAttempts = 8;
+constexpr int kAttempts = 12;
 
 Status statusOf(const Status& s) { return s; }
 template <typename T>
@@ -173,6 +173,20 @@ Status deleteCollectionState(SqlConnection& c, const DeviceRef& ref, const std::
     (void)r;
   }
   return Status::Ok();
+}
+
+// Locks the row `select` finds (FOR UPDATE); creates it with `insert` first
+// if it does not exist yet, so two first writers serialise on it too. The
+// lock comes first: INSERT IGNORE on an existing row would take a shared lock
+// and two writers upgrading it deadlock.
+Result<SqlResult> lockOrCreateRow(SqlConnection& c, const std::string& select,
+                                  const std::vector<SqlValue>& key, const std::string& insert,
+                                  const std::vector<SqlValue>& insert_params) {
+  EAS_SQL_TRY(cur, c.run(select, key));
+  if (!cur.rows.empty()) return std::move(cur);
+  EAS_SQL_TRY(ins, c.run(insert, insert_params));
+  (void)ins;
+  return c.run(select, key);
 }
 
 }  // namespace
@@ -388,14 +402,13 @@ Result<uint64_t> SqlStore::reserveIds(const DeviceRef& ref, uint64_t count) {
   return withConnection([&](SqlConnection& c) -> Result<uint64_t> {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
-    EAS_SQL_TRY(ins, c.run(std::string(dialect_.insert_ignore) +
-                               " INTO id_counters (user_name, device_id, next_id) VALUES (?, ?, 1)",
-                           refParams(ref)));
-    (void)ins;
-    EAS_SQL_TRY(cur, c.run(std::string("SELECT next_id FROM id_counters WHERE user_name = ? AND "
-                                       "device_id = ?") +
-                               dialect_.for_update,
-                           refParams(ref)));
+    EAS_SQL_TRY(cur, lockOrCreateRow(
+                         c, std::string("SELECT next_id FROM id_counters WHERE user_name = ? AND "
+                                        "device_id = ?") + dialect_.for_update,
+                         refParams(ref),
+                         std::string(dialect_.insert_ignore) +
+                             " INTO id_counters (user_name, device_id, next_id) VALUES (?, ?, 1)",
+                         refParams(ref)));
     if (cur.rows.empty()) return Status::Internal("store.sql_error", "id counter vanished");
     int64_t first = asInt(cur.rows[0][0]);
     EAS_SQL_TRY(up, c.run("UPDATE id_counters SET next_id = ? WHERE user_name = ? AND device_id = ?",
@@ -459,15 +472,14 @@ Status SqlStore::commitFolderSync(const DeviceRef& ref, uint64_t from_key, uint6
   return withConnection([&](SqlConnection& c) -> Status {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
-    EAS_SQL_TRY(ins, c.run(std::string(dialect_.insert_ignore) +
-                               " INTO folder_sync (user_name, device_id, sync_key, prev_key, "
-                               "prev_response) VALUES (?, ?, 0, 0, ?)",
-                           {ref.user, ref.device_id, std::string()}));
-    (void)ins;
-    EAS_SQL_TRY(cur, c.run(std::string("SELECT sync_key, prev_key, prev_response FROM folder_sync "
-                                       "WHERE user_name = ? AND device_id = ?") +
-                               dialect_.for_update,
-                           refParams(ref)));
+    EAS_SQL_TRY(cur, lockOrCreateRow(
+                         c, std::string("SELECT sync_key, prev_key, prev_response FROM folder_sync "
+                                        "WHERE user_name = ? AND device_id = ?") + dialect_.for_update,
+                         refParams(ref),
+                         std::string(dialect_.insert_ignore) +
+                             " INTO folder_sync (user_name, device_id, sync_key, prev_key, "
+                             "prev_response) VALUES (?, ?, 0, 0, ?)",
+                         {ref.user, ref.device_id, std::string()}));
     if (cur.rows.empty()) return Status::Internal("store.sql_error", "folder_sync row vanished");
     const uint64_t current = static_cast<uint64_t>(asInt(cur.rows[0][0]));
     if (from_key != 0 && current != from_key) {
@@ -523,8 +535,16 @@ Result<SyncLookup> SqlStore::lookupSyncKey(const DeviceRef& ref, const std::stri
                                            uint64_t key) {
   EAS_RETURN_IF_ERROR(checkRef(ref));
   EAS_RETURN_IF_ERROR(checkCollection(coll));
-  if (key == 0) return SyncLookup{};  // SyncKey 0 always means "start over"
   return withConnection([&](SqlConnection& c) -> Result<SyncLookup> {
+    if (key == 0) {
+      // SyncKey 0 always means "start over"; report where the state is.
+      EAS_SQL_TRY(cur, c.run("SELECT sync_key FROM sync_state WHERE user_name = ? AND "
+                             "device_id = ? AND collection_id = ?",
+                             collParams(ref, coll)));
+      SyncLookup out;
+      if (!cur.rows.empty()) out.current_key = static_cast<uint64_t>(asInt(cur.rows[0][0]));
+      return out;
+    }
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(false));
     // The share lock (MySQL) keeps a concurrent commit out while we read the
@@ -590,21 +610,19 @@ Status SqlStore::commitSyncState(const DeviceRef& ref, const std::string& coll,
   return withConnection([&](SqlConnection& c) -> Status {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
-    // A placeholder row gives the FOR UPDATE something to lock on the first
-    // commit, so two first commits serialise instead of interleaving.
-    EAS_SQL_TRY(ins, c.run(std::string(dialect_.insert_ignore) +
-                               " INTO sync_state (user_name, device_id, collection_id, sync_key, "
-                               "uidvalidity, highestmodseq, uidnext, dav_token, prev_key, "
-                               "prev_uidvalidity, prev_highestmodseq, prev_uidnext, prev_dav_token, "
-                               "prev_response) VALUES (?, ?, ?, 0, 0, 0, 0, ?, 0, 0, 0, 0, ?, ?)",
-                           {ref.user, ref.device_id, coll, std::string(), std::string(),
-                            std::string()}));
-    (void)ins;
-    EAS_SQL_TRY(cur, c.run(std::string("SELECT sync_key, uidvalidity, highestmodseq, uidnext, "
-                                       "dav_token, prev_key, prev_response FROM sync_state WHERE "
-                                       "user_name = ? AND device_id = ? AND collection_id = ?") +
-                               dialect_.for_update,
-                           collParams(ref, coll)));
+    EAS_SQL_TRY(cur, lockOrCreateRow(
+                         c, std::string("SELECT sync_key, uidvalidity, highestmodseq, uidnext, "
+                                        "dav_token, prev_key, prev_response FROM sync_state WHERE "
+                                        "user_name = ? AND device_id = ? AND collection_id = ?") +
+                                dialect_.for_update,
+                         collParams(ref, coll),
+                         std::string(dialect_.insert_ignore) +
+                             " INTO sync_state (user_name, device_id, collection_id, sync_key, "
+                             "uidvalidity, highestmodseq, uidnext, dav_token, prev_key, "
+                             "prev_uidvalidity, prev_highestmodseq, prev_uidnext, prev_dav_token, "
+                             "prev_response) VALUES (?, ?, ?, 0, 0, 0, 0, ?, 0, 0, 0, 0, ?, ?)",
+                         {ref.user, ref.device_id, coll, std::string(), std::string(),
+                          std::string()}));
     if (cur.rows.empty()) return Status::Internal("store.sql_error", "sync_state row vanished");
     const SqlRow& r = cur.rows[0];
     const uint64_t current = static_cast<uint64_t>(asInt(r[0]));
