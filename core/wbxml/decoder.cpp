@@ -2,10 +2,13 @@
 // events (the tree builder or a DecodeHandler), so the tree path has no
 // virtual calls. The tree keeps one copy of the input; text and opaque data
 // are views into it.
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/wbxml/internal.h"
@@ -14,11 +17,16 @@
 namespace eas::wbxml {
 
 using internal::MbResult;
+static_assert(std::is_trivially_destructible_v<Element>);
+static_assert(alignof(Element) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 struct Document::Impl {
   std::unique_ptr<char[]> data;  // the input, copied once
   std::size_t size = 0;
-  std::vector<std::unique_ptr<Element[]>> blocks;  // element arena
+  // Element arena: raw blocks; elements are placement-constructed when handed
+  // out, so an over-estimated block costs only untouched memory. Element is
+  // trivially destructible.
+  std::vector<std::unique_ptr<std::byte[]>> blocks;
   std::deque<std::string> joined;  // text of elements with several strings
   const Element* root = nullptr;
 };
@@ -69,6 +77,42 @@ Status tooDeep(std::size_t limit, std::size_t offset) {
                             " at byte offset " + std::to_string(offset));
 }
 
+// [page][token] -> known, as one load in the parse loop (tagInfo() is in
+// another translation unit).
+struct KnownTable {
+  bool known[kNumCodePages][64] = {};
+  KnownTable() {
+    for (const TagInfo& t : allTags()) known[t.page][t.token] = true;
+  }
+};
+const KnownTable& knownTable() {
+  static const KnownTable table;
+  return table;
+}
+
+// Stack of open tags: inline for the default depth limit, heap beyond.
+class TagStack {
+ public:
+  explicit TagStack(std::size_t max_depth) {
+    if (max_depth > kInline) {
+      heap_.resize(max_depth);
+      data_ = heap_.data();
+    }
+  }
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  Tag back() const { return data_[size_ - 1]; }
+  void pop() { --size_; }
+  void push(Tag t) { data_[size_++] = t; }  // REQUIRES: size() < max_depth
+
+ private:
+  static constexpr std::size_t kInline = 64;
+  Tag inline_[kInline];
+  std::vector<Tag> heap_;
+  Tag* data_ = inline_;
+  std::size_t size_ = 0;
+};
+
 Status tooLarge(std::size_t size, std::size_t limit) {
   return Status::LimitExceeded("wbxml.too_large", "document of " + std::to_string(size) +
                                                       " bytes exceeds " + std::to_string(limit));
@@ -106,8 +150,8 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
   if (v != 0) return malformed("wbxml.string_table", "string table is not empty", at);
 
   // Open elements; the tag is needed for end(). One allocation per decode.
-  std::vector<Tag> open;
-  open.reserve(limits.max_depth < 64 ? limits.max_depth + 1 : 64);
+  TagStack open(std::min(limits.max_depth, n));  // depth <= number of bytes
+  const KnownTable& known = knownTable();
   std::uint8_t page = 0;
   bool root_done = false;
   bool root_seen = false;
@@ -128,7 +172,7 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
       case internal::kEnd:
         if (open.empty()) return malformed("wbxml.unbalanced_end", "END without open element", off);
         h.end(open.back());
-        open.pop_back();
+        open.pop();
         ++pos;
         if (open.empty()) root_done = true;
         continue;
@@ -189,13 +233,13 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
       return malformed("wbxml.attributes", "tag with attributes", off);
     }
     const Tag tag{page, static_cast<std::uint8_t>(b & 0x3F)};
-    if (!isKnownTag(tag)) return malformed("wbxml.unknown_token", "unknown tag token", off);
+    if (!known.known[page][tag.token]) return malformed("wbxml.unknown_token", "unknown tag token", off);
     if (open.size() + 1 > limits.max_depth) return tooDeep(limits.max_depth, off);
     root_seen = true;
     ++pos;
     if (b & internal::kContentBit) {
       h.start(tag, true);
-      open.push_back(tag);
+      open.push(tag);
     } else {
       h.start(tag, false);
       h.end(tag);
@@ -266,13 +310,15 @@ class DocumentBuilder {
 
   Element* allocate() {
     if (left_ == 0) {
-      impl_->blocks.push_back(std::make_unique<Element[]>(next_block_));
+      impl_->blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(next_block_ * sizeof(Element)));
       cur_ = impl_->blocks.back().get();
       left_ = next_block_;
       next_block_ *= 2;
     }
     --left_;
-    return cur_++;
+    Element* e = new (cur_) Element();
+    cur_ += sizeof(Element);
+    return e;
   }
 
   void append(std::string_view s, bool opaque) {
@@ -292,7 +338,7 @@ class DocumentBuilder {
 
   Document::Impl* impl_;
   std::vector<Frame> frames_;
-  Element* cur_ = nullptr;
+  std::byte* cur_ = nullptr;
   std::size_t left_ = 0;
   std::size_t next_block_;
 };

@@ -143,6 +143,8 @@ class StringSink final : public Sink {
 class Writer {
  public:
   explicit Writer(Sink& sink);
+  // Appends to *out without a Sink (as StringSink, one virtual call less).
+  explicit Writer(std::string* out);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -158,15 +160,19 @@ class Writer {
   std::size_t depth() const;
   std::size_t bytesWritten() const;
  private:
+  friend void encodeTo(const Document& doc, Writer& w);
   void flushPendingStart(bool with_content);
+  void stringContent(std::string_view utf8);  // REQUIRES: no NUL byte
   void put(const char* data, std::size_t n);
   void put(char c) {
+    ++written_;
     if (used_ == kBufferSize) flush();
     buf_[used_++] = c;
-    ++written_;
   }
+  void emit(const char* data, std::size_t n);  // to the sink or *direct_
   static constexpr std::size_t kBufferSize = 8192;
-  Sink& sink_;
+  Sink* sink_ = nullptr;
+  std::string* direct_ = nullptr;
   std::uint8_t page_ = 0;
   std::vector<Tag> open_;
   bool pending_ = false;  // last start() not yet written (content unknown)

@@ -9,16 +9,29 @@
 
 namespace eas::wbxml {
 
-Writer::Writer(Sink& sink) : sink_(sink) {
+Writer::Writer(Sink& sink) : sink_(&sink) {
+  open_.reserve(16);
+  put(internal::kHeader, sizeof internal::kHeader);
+}
+
+Writer::Writer(std::string* out) : direct_(out) {
   open_.reserve(16);
   put(internal::kHeader, sizeof internal::kHeader);
 }
 
 Writer::~Writer() { flush(); }
 
+void Writer::emit(const char* data, std::size_t n) {
+  if (direct_) {
+    direct_->append(data, n);
+  } else {
+    sink_->write(data, n);
+  }
+}
+
 void Writer::flush() {
   if (used_ != 0) {
-    sink_.write(buf_, used_);
+    emit(buf_, used_);
     used_ = 0;
   }
 }
@@ -32,7 +45,7 @@ void Writer::put(const char* data, std::size_t n) {
   }
   flush();
   if (n >= kBufferSize / 2) {
-    sink_.write(data, n);  // large payloads go straight through
+    emit(data, n);  // large payloads go straight through
     return;
   }
   std::memcpy(buf_, data, n);
@@ -75,11 +88,15 @@ Writer& Writer::text(std::string_view utf8) {
   assert(!open_.empty() && "Writer::text() outside an element");
   if (utf8.empty() || open_.empty()) return *this;
   if (std::memchr(utf8.data(), 0, utf8.size()) != nullptr) return opaque(utf8);
+  stringContent(utf8);
+  return *this;
+}
+
+void Writer::stringContent(std::string_view utf8) {
   if (pending_) flushPendingStart(true);
   put(static_cast<char>(internal::kStrI));
   put(utf8.data(), utf8.size());
   put('\0');
-  return *this;
 }
 
 Writer& Writer::opaque(std::string_view bytes) {
@@ -126,7 +143,7 @@ void encodeTo(const Document& doc, Writer& w) {
       if (e->isOpaque()) {
         w.opaque(e->text());
       } else {
-        w.text(e->text());
+        w.stringContent(e->text());  // decoded STR_I text has no NUL
       }
     }
     if (e->firstChild()) {
@@ -147,11 +164,8 @@ void encodeTo(const Document& doc, Writer& w) {
 std::string encode(const Document& doc) {
   std::string out;
   out.reserve(doc.inputSize() + 16);
-  {
-    StringSink sink(&out);
-    Writer w(sink);
-    encodeTo(doc, w);
-  }
+  Writer w(&out);
+  encodeTo(doc, w);
   return out;
 }
 

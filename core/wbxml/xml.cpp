@@ -416,8 +416,7 @@ Result<std::string> xmlToWbxml(std::string_view xml, const DecodeLimits& limits)
   out.reserve(xml.size() / 2 + 16);
   Status st;
   {
-    StringSink sink(&out);
-    Writer w(sink);
+    Writer w(&out);
     XmlReader reader(&w, limits);
     st = reader.run(xml);
     if (st.ok() && w.depth() != 0) st = Status::InvalidArgument("xml.syntax", "unclosed element");

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -247,6 +248,10 @@ TEST_CASE("depth and size limits are configurable", "[wbxml][decoder]") {
   l.max_depth = 3;
   CHECK(reason(nested(3), l) == "ok");
   CHECK(reason(nested(4), l) == "wbxml.too_deep");
+  l.max_depth = SIZE_MAX;  // no limit: must not try to reserve it
+  CHECK(reason(nested(200), l) == "ok");
+  l.max_depth = 0;
+  CHECK(reason(nested(1), l) == "wbxml.too_deep");
   l.max_depth = 1000;
   CHECK(reason(nested(1000), l) == "ok");
   CHECK(reason(nested(1001), l) == "wbxml.too_deep");

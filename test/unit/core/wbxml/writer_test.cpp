@@ -165,3 +165,26 @@ TEST_CASE("Writer output equals encode(decode(x))", "[wbxml][writer]") {
     CHECK(sink.data == d.bytes);
   }
 }
+
+TEST_CASE("Writer into a std::string equals Writer into a Sink", "[wbxml][writer]") {
+  using namespace tags;  // NOLINT
+  auto build = [](Writer& w) {
+    w.start(AirSync::Sync).start(AirSync::Commands);
+    for (int i = 0; i < 3000; ++i) w.element(AirSync::ServerId, "id-" + std::to_string(i));
+    w.opaqueElement(ComposeMail::Mime, std::string(50000, 'q'));
+    w.end().end();
+  };
+  std::string direct;
+  {
+    Writer w(&direct);
+    build(w);
+    CHECK(w.bytesWritten() == direct.size());
+  }
+  CountingSink sink;
+  {
+    Writer w(sink);
+    build(w);
+  }
+  CHECK(direct == sink.data);
+  CHECK(decode(direct).ok());
+}
