@@ -131,7 +131,43 @@ class XmlWriter {
  public:
   XmlWriter(const XmlOptions& o, std::string* out) : o_(o), out_(out) {}
 
-  void element(const Element& e, std::uint8_t parent_page, bool is_root, std::size_t depth) {
+  // Iterative, so a document decoded with a huge max_depth cannot exhaust
+  // the stack.
+  void document(const Element& root) {
+    struct Open {
+      const Element* e;
+      std::string_view name;
+    };
+    std::vector<Open> stack;
+    const Element* e = &root;
+    std::uint8_t parent_page = 0;
+    while (e) {
+      const std::string_view name = open(*e, parent_page, e == &root, stack.size());
+      if (!name.empty()) {
+        // Children follow: descend.
+        stack.push_back(Open{e, name});
+        parent_page = e->page();
+        e = e->firstChild();
+        continue;
+      }
+      // e is complete; close finished parents.
+      while (!e->nextSibling() && !stack.empty()) {
+        e = stack.back().e;
+        const std::string_view n = stack.back().name;
+        stack.pop_back();
+        close(n, stack.size());
+      }
+      if (stack.empty()) break;
+      parent_page = stack.back().e->page();
+      e = e->nextSibling();
+    }
+  }
+
+ private:
+  // Writes the start tag and content of e. Returns its name if the caller
+  // must write its children and close it, empty if e is finished.
+  std::string_view open(const Element& e, std::uint8_t parent_page, bool is_root,
+                        std::size_t depth) {
     indent(depth);
     const Tag t = e.tag();
     const std::string_view name = o_.spec_names ? tagName(t) : libwbxmlTagName(t);
@@ -148,28 +184,32 @@ class XmlWriter {
       out_->append(name);
       out_->push_back('>');
       newline();
-      return;
+      return {};
     }
     if (e.text().empty() && !has_children) {
       out_->append("/>");
       newline();
-      return;
+      return {};
     }
     if (!e.text().empty()) content(e);
     out_->push_back('>');
     if (!e.text().empty()) body(e);
     if (has_children) {
       newline();
-      for (const Element& c : e.children()) element(c, t.page, false, depth + 1);
-      indent(depth);
+      return name;
     }
+    close(name, 0, /*indented=*/false);
+    return {};
+  }
+
+  void close(std::string_view name, std::size_t depth, bool indented = true) {
+    if (indented) indent(depth);
     out_->append("</");
     out_->append(name);
     out_->push_back('>');
     newline();
   }
 
- private:
   enum class Form { kText, kBase64, kOpaqueBase64, kStringBase64 };
 
   // Decides how the content is written; emits the attribute if one is needed.
@@ -197,8 +237,11 @@ class XmlWriter {
     }
   }
 
+  // Indentation stops growing past kMaxIndent levels so that very deep
+  // documents do not produce quadratic output.
+  static constexpr std::size_t kMaxIndent = 64;
   void indent(std::size_t depth) {
-    if (o_.pretty) out_->append(depth * 2, ' ');
+    if (o_.pretty) out_->append((depth < kMaxIndent ? depth : kMaxIndent) * 2, ' ');
   }
   void newline() {
     if (o_.pretty) out_->push_back('\n');
@@ -220,8 +263,7 @@ std::string toXml(const Document& doc, const XmlOptions& opts) {
   if (opts.pretty) out.push_back('\n');
   if (doc.root().tag().token == 0) return out;  // empty Document
   XmlWriter w(opts, &out);
-  // Recursion depth is bounded by the decoder's max_depth.
-  w.element(doc.root(), 0, true, 0);
+  w.document(doc.root());
   return out;
 }
 

@@ -287,3 +287,24 @@ TEST_CASE("an empty Document renders as a bare prolog", "[wbxml][xml]") {
   Document empty;
   CHECK(toXml(empty) == std::string(kXmlDeclaration) + "\n" + std::string(kXmlDoctype) + "\n");
 }
+
+TEST_CASE("very deep documents go through XML without recursion", "[wbxml][xml]") {
+  const int levels = 50000;
+  std::string wbxml = hex("03 01 6A 00");
+  for (int i = 0; i < levels; ++i) wbxml += hex("4F");
+  wbxml += hex("4B 03 \"k\" 00 01 14");
+  for (int i = 0; i < levels; ++i) wbxml += hex("01");
+  DecodeLimits l;
+  l.max_depth = levels + 10;
+  auto doc = decode(wbxml, l);
+  REQUIRE(doc.ok());
+  for (bool pretty : {false, true}) {
+    XmlOptions o;
+    o.pretty = pretty;
+    const std::string xml = toXml(*doc, o);
+    CHECK(xmlReason(xml) == "xml.too_deep");  // default limit
+    auto back = xmlToWbxml(xml, l);
+    REQUIRE(back.ok());
+    CHECK(*back == wbxml);
+  }
+}
