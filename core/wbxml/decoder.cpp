@@ -4,7 +4,7 @@
 // are views into it.
 #include <algorithm>
 #include <cstring>
-#include <deque>
+#include <forward_list>
 #include <memory>
 #include <new>
 #include <string>
@@ -27,7 +27,8 @@ struct Document::Impl {
   // out, so an over-estimated block costs only untouched memory. Element is
   // trivially destructible.
   std::vector<std::unique_ptr<std::byte[]>> blocks;
-  std::deque<std::string> joined;  // text of elements with several strings
+  // Text of elements with several strings (rare; no allocation until used).
+  std::forward_list<std::string> joined;
   const Element* root = nullptr;
 };
 
@@ -332,8 +333,8 @@ class DocumentBuilder {
     std::string joined;
     joined.reserve(e->text_.size() + s.size());
     joined.append(e->text_).append(s);
-    impl_->joined.push_back(std::move(joined));
-    e->text_ = impl_->joined.back();
+    impl_->joined.push_front(std::move(joined));
+    e->text_ = impl_->joined.front();
   }
 
   Document::Impl* impl_;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 
 #include "core/wbxml/wbxml.h"
@@ -306,5 +307,34 @@ TEST_CASE("very deep documents go through XML without recursion", "[wbxml][xml]"
     auto back = xmlToWbxml(xml, l);
     REQUIRE(back.ok());
     CHECK(*back == wbxml);
+  }
+}
+
+TEST_CASE("random corruption of XML never crashes the reader", "[wbxml][xml]") {
+  std::mt19937 rng(7);
+  const char alphabet[] = "<>/=\"'&;:!?[]# \nabcSyncKeyxmlns-0123456789\x01\xc3\xa9";
+  for (const auto& d : sampleDocs()) {
+    auto doc = decode(d.bytes);
+    REQUIRE(doc.ok());
+    const std::string xml = toXml(*doc);
+    for (int iter = 0; iter < 300; ++iter) {
+      std::string s = xml;
+      const int edits = 1 + static_cast<int>(rng() % 4);
+      for (int k = 0; k < edits; ++k) {
+        const std::size_t at = rng() % s.size();
+        switch (rng() % 3) {
+          case 0: s[at] = alphabet[rng() % (sizeof alphabet - 1)]; break;
+          case 1: s.erase(at, 1 + rng() % 8); break;
+          default: s.insert(at, 1, alphabet[rng() % (sizeof alphabet - 1)]); break;
+        }
+        if (s.empty()) s = "<";
+      }
+      auto r = xmlToWbxml(s);
+      if (r.ok()) {
+        CHECK(decode(*r).ok());
+      } else {
+        CHECK(r.status().reason().rfind("xml.", 0) == 0);
+      }
+    }
   }
 }
