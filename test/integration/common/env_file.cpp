@@ -52,4 +52,16 @@ std::string EnvFile::getOr(const std::string& key, const std::string& fallback) 
   return it == values_.end() ? fallback : it->second;
 }
 
+std::string EnvFile::testUser(int n) const { return get("EAS_TEST_USER" + std::to_string(n)); }
+
+std::string EnvFile::testPassword(int n) const {
+  const std::string key = "EAS_TEST_PASS" + std::to_string(n);
+  if (has(key)) return get(key);
+  const std::string& hex = get(key + "_HEX");
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
 }  // namespace eas::testing

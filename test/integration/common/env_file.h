@@ -22,6 +22,11 @@ class EnvFile {
   std::string getOr(const std::string& key, const std::string& fallback) const;
   const std::string& path() const { return path_; }
 
+  // EAS_TEST_USER<n>, and EAS_TEST_PASS<n> or the hex-decoded
+  // EAS_TEST_PASS<n>_HEX (the Dovecot fixture's users). Throw when absent.
+  std::string testUser(int n) const;
+  std::string testPassword(int n) const;
+
  private:
   std::string path_;
   std::map<std::string, std::string> values_;

@@ -4,6 +4,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
@@ -53,7 +55,13 @@ HttpReply TestClient::request(const std::string& method, const std::string& path
   HttpReply reply;
   // Poco throws on transport errors: this is the adapter that converts.
   try {
-    Poco::Net::HTTPClientSession session(host_, static_cast<Poco::UInt16>(port_));
+    Poco::Net::StreamSocket socket;
+    if (!source_address_.empty()) socket.impl()->bind(Poco::Net::SocketAddress(source_address_, 0));
+    socket.connect(Poco::Net::SocketAddress(host_, static_cast<Poco::UInt16>(port_)),
+                   Poco::Timespan(10, 0));
+    // Connected already, so the session keeps this socket (and its source
+    // address); the Host header is set on the request below.
+    Poco::Net::HTTPClientSession session(socket);
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest req(method, path_and_query, Poco::Net::HTTPMessage::HTTP_1_1);
     req.setHost(host_, static_cast<Poco::UInt16>(port_));

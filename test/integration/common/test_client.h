@@ -71,10 +71,14 @@ class TestClient {
 
   const std::string& host() const { return host_; }
   int port() const { return port_; }
+  // Connect from this local address (e.g. "127.0.0.23"), so that a test
+  // that trips the per-address throttling does not lock out the others.
+  void setSourceAddress(std::string address) { source_address_ = std::move(address); }
 
  private:
   std::string host_;
   int port_ = 80;
+  std::string source_address_;
 };
 
 }  // namespace eas::testing
