@@ -18,6 +18,11 @@
 # a comment). Default: alice@example.test, bob@example.test and
 # carol@example.test (the latter with quotes, a backslash, spaces and UTF-8).
 #
+# EAS_DOVECOT_TLS=1 in the environment of `start` adds TLS: a CA and a server
+# certificate for DNS:localhost only (so connecting by IP is a name mismatch)
+# under <base-dir>/tls, STARTTLS on IMAP_PORT and IMAPS on a second port; the
+# env file then also has IMAPS_PORT= and IMAP_CA_FILE=.
+#
 # stop uses `doveadm -c CONF stop`, then the pid file; never a process name.
 set -euo pipefail
 
@@ -151,9 +156,28 @@ start() {
   chmod 0640 "$passwd"
   if [ "$(id -u)" -eq 0 ]; then chgrp "$(id -g "$internal_user")" "$passwd"; fi
 
-  local attempt port
+  local tls=${EAS_DOVECOT_TLS:-0} tlsdir=$base/tls
+  if [ "$tls" = 1 ]; then
+    mkdir -p "$tlsdir"
+    if [ ! -s "$tlsdir/server.crt" ]; then
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=eas-fcgi test CA" \
+        -keyout "$tlsdir/ca.key" -out "$tlsdir/ca.crt" >/dev/null 2>&1 || die "CA generation failed"
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$tlsdir/server.key" -out "$tlsdir/server.csr" >/dev/null 2>&1 || die "CSR failed"
+      printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$tlsdir/ext.cnf"
+      openssl x509 -req -in "$tlsdir/server.csr" -CA "$tlsdir/ca.crt" -CAkey "$tlsdir/ca.key" \
+        -CAcreateserial -days 3650 -extfile "$tlsdir/ext.cnf" -out "$tlsdir/server.crt" >/dev/null 2>&1 \
+        || die "certificate signing failed"
+    fi
+  fi
+
+  local attempt port imaps_port=0
   for attempt in 1 2 3; do
     port=$(free_port) || die "no free port"
+    if [ "$tls" = 1 ]; then
+      imaps_port=$(free_port) || die "no free port"
+      [ "$imaps_port" != "$port" ] || imaps_port=$((port + 1))
+    fi
     cat >"$conf" <<EOF
 # Written by deploy/local/dovecot.sh; regenerated on every start.
 instance_name = eas-test-$port
@@ -163,7 +187,8 @@ log_path = $base/dovecot.log
 info_log_path = $base/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+ssl = $([ "$tls" = 1 ] && echo yes || echo no)
+$([ "$tls" = 1 ] && printf 'ssl_cert = <%s\nssl_key = <%s\n' "$tlsdir/server.crt" "$tlsdir/server.key")
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
@@ -191,7 +216,8 @@ service imap-login {
     port = $port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $imaps_port
   }
 }
 # No auth penalty: anvil would delay every login from 127.0.0.1 by up to
@@ -240,6 +266,10 @@ EOF
         echo "LMTP_SOCKET=$base/lmtp"
         echo "MAIL_ROOT=$base/mail"
         echo "DOVECOT_CONF=$conf"
+        if [ "$tls" = 1 ]; then
+          echo "IMAPS_PORT=$imaps_port"
+          echo "IMAP_CA_FILE=$tlsdir/ca.crt"
+        fi
         cat "$env_tmp"
       } >"$base/env"
       rm -f "$env_tmp"
