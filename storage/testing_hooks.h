@@ -6,8 +6,9 @@
 
 namespace eas::storage::testing {
 
-// Called inside commitSyncState's transaction after the index-th item-map
-// write (0-based), e.g. to raise(SIGKILL) half-way through a commit.
+// Called inside commitSyncState's transaction after each item-map write
+// statement (writes are batched) with the 0-based index of the last item
+// written so far, e.g. to raise(SIGKILL) half-way through a commit.
 using ItemWriteHook = void (*)(size_t index);
 void setItemWriteHookForTest(ItemWriteHook hook);
 ItemWriteHook itemWriteHook();

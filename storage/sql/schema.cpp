@@ -22,6 +22,8 @@ struct TableSpec {
   std::vector<ColumnSpec> columns;
   std::vector<const char*> primary_key;  // empty when an kAutoId column exists
   std::vector<IndexSpec> indexes;
+  // SQLite: cluster rows on the primary key (one b-tree fewer per write).
+  bool without_rowid = false;
 };
 
 // Schema version 1.
@@ -71,7 +73,8 @@ const std::vector<TableSpec>& tablesV1() {
         {"server_id", Col::kKey}, {"backend_id", Col::kBackendId}, {"flags", Col::kValue},
         {"etag", Col::kValue}},
        {"user_name", "device_id", "collection_id", "server_id"},
-       {{"items_by_backend", {"user_name", "device_id", "collection_id", "backend_id"}}}},
+       {{"items_by_backend", {"user_name", "device_id", "collection_id", "backend_id"}}},
+       true},
       // The undo half of the last transition: the prior version of every item
       // row it changed (existed=0: the row did not exist before).
       {"item_undo",
@@ -79,7 +82,8 @@ const std::vector<TableSpec>& tablesV1() {
         {"server_id", Col::kKey}, {"existed", Col::kInt}, {"backend_id", Col::kBackendId},
         {"flags", Col::kValue}, {"etag", Col::kValue}},
        {"user_name", "device_id", "collection_id", "server_id"},
-       {}},
+       {},
+       true},
       {"policies",
        {{"level", Col::kInt}, {"subject", Col::kKey}, {"name", Col::kKey}, {"value", Col::kValue}},
        {"level", "subject", "name"},
@@ -150,7 +154,7 @@ std::vector<std::string> createStatements(Engine e, const std::vector<TableSpec>
       }
       sql += ") ENGINE=InnoDB DEFAULT CHARSET=binary";
     } else {
-      sql += ")";
+      sql += t.without_rowid ? ") WITHOUT ROWID" : ")";
     }
     out.push_back(sql);
     if (e == Engine::kSqlite) {

@@ -189,6 +189,106 @@ Result<SqlResult> lockOrCreateRow(SqlConnection& c, const std::string& select,
   return c.run(select, key);
 }
 
+// Statement batching: n rows per statement, n from a few fixed sizes so the
+// prepared-statement cache stays small.
+size_t chunkSize(size_t remaining) {
+  for (size_t n : {size_t{64}, size_t{16}, size_t{4}}) {
+    if (remaining >= n) return n;
+  }
+  return 1;
+}
+
+std::string marks(size_t n, const char* one) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += ", ";
+    out += one;
+  }
+  return out;
+}
+
+// Writes one transition's item-map changes: first the undo rows (each
+// touched row's prior version, or existed=0 when it is new), then the puts
+// and deletes. Calls the test hook after each item write statement with the
+// index of the last item written so far.
+Status writeItemChanges(SqlConnection& c, const DeviceRef& ref, const std::string& coll,
+                        bool initial, const std::vector<const std::string*>& touched,
+                        const std::vector<const ItemEntry*>& puts,
+                        const std::vector<const std::string*>& deletes) {
+  const std::vector<SqlValue> key = collParams(ref, coll);
+  if (!initial && !touched.empty()) {
+    for (size_t i = 0; i < touched.size();) {
+      const size_t n = chunkSize(touched.size() - i);
+      std::vector<SqlValue> params = key;
+      for (size_t j = 0; j < n; ++j) params.push_back(*touched[i + j]);
+      EAS_SQL_TRY(copy, c.run("INSERT INTO item_undo (user_name, device_id, collection_id, server_id, "
+                              "existed, backend_id, flags, etag) SELECT user_name, device_id, "
+                              "collection_id, server_id, 1, backend_id, flags, etag FROM items WHERE "
+                              "user_name = ? AND device_id = ? AND collection_id = ? AND server_id IN (" +
+                                  marks(n, "?") + ")",
+                              params));
+      (void)copy;
+      i += n;
+    }
+    EAS_SQL_TRY(have, c.run("SELECT server_id FROM item_undo WHERE user_name = ? AND device_id = ? AND "
+                            "collection_id = ?",
+                            key));
+    std::set<std::string> existed;
+    for (const SqlRow& r : have.rows) existed.insert(asString(r[0]));
+    std::vector<const std::string*> fresh;
+    for (const std::string* sid : touched) {
+      if (existed.count(*sid) == 0) fresh.push_back(sid);
+    }
+    for (size_t i = 0; i < fresh.size();) {
+      const size_t n = chunkSize(fresh.size() - i);
+      std::vector<SqlValue> params;
+      for (size_t j = 0; j < n; ++j) {
+        params.insert(params.end(), key.begin(), key.end());
+        params.push_back(*fresh[i + j]);
+      }
+      EAS_SQL_TRY(ins, c.run("INSERT INTO item_undo (user_name, device_id, collection_id, server_id, "
+                             "existed, backend_id, flags, etag) VALUES " +
+                                 marks(n, "(?, ?, ?, ?, 0, '', '', '')"),
+                             params));
+      (void)ins;
+      i += n;
+    }
+  }
+  testing::ItemWriteHook hook = testing::itemWriteHook();
+  size_t written = 0;
+  for (size_t i = 0; i < puts.size();) {
+    const size_t n = chunkSize(puts.size() - i);
+    std::vector<SqlValue> params;
+    params.reserve(n * 7);
+    for (size_t j = 0; j < n; ++j) {
+      const ItemEntry& e = *puts[i + j];
+      params.insert(params.end(), key.begin(), key.end());
+      params.insert(params.end(), {e.server_id, e.backend_id, e.flags, e.etag});
+    }
+    EAS_SQL_TRY(put, c.run("REPLACE INTO items (user_name, device_id, collection_id, server_id, "
+                           "backend_id, flags, etag) VALUES " +
+                               marks(n, "(?, ?, ?, ?, ?, ?, ?)"),
+                           params));
+    (void)put;
+    i += n;
+    written += n;
+    if (hook != nullptr) hook(written - 1);
+  }
+  for (size_t i = 0; i < deletes.size();) {
+    const size_t n = chunkSize(deletes.size() - i);
+    std::vector<SqlValue> params = key;
+    for (size_t j = 0; j < n; ++j) params.push_back(*deletes[i + j]);
+    EAS_SQL_TRY(del, c.run("DELETE FROM items WHERE user_name = ? AND device_id = ? AND "
+                           "collection_id = ? AND server_id IN (" + marks(n, "?") + ")",
+                           params));
+    (void)del;
+    i += n;
+    written += n;
+    if (hook != nullptr) hook(written - 1);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Dialect Dialect::forEngine(Engine e) {
@@ -646,40 +746,24 @@ Status SqlStore::commitSyncState(const DeviceRef& ref, const std::string& coll,
                               key));
       (void)drop;
     }
-    testing::ItemWriteHook hook = testing::itemWriteHook();
-    std::set<std::string> captured;
-    for (size_t i = 0; i < t.changes.size(); ++i) {
-      const ItemEntry& e = t.changes[i].item;
-      if (!initial && captured.insert(e.server_id).second) {
-        // Keep the row's prior version (or its absence) so key n stays readable.
-        EAS_SQL_TRY(copy, c.run("INSERT INTO item_undo (user_name, device_id, collection_id, "
-                                "server_id, existed, backend_id, flags, etag) SELECT user_name, "
-                                "device_id, collection_id, server_id, 1, backend_id, flags, etag "
-                                "FROM items WHERE user_name = ? AND device_id = ? AND "
-                                "collection_id = ? AND server_id = ?",
-                                {ref.user, ref.device_id, coll, e.server_id}));
-        if (copy.affected == 0) {
-          EAS_SQL_TRY(absent, c.run("INSERT INTO item_undo (user_name, device_id, collection_id, "
-                                    "server_id, existed, backend_id, flags, etag) VALUES (?, ?, ?, "
-                                    "?, 0, ?, ?, ?)",
-                                    {ref.user, ref.device_id, coll, e.server_id, std::string(),
-                                     std::string(), std::string()}));
-          (void)absent;
+    // Net effect per server id (the last change wins), so the writes can be
+    // batched without reordering a put and a delete of the same item.
+    std::vector<const ItemEntry*> puts;
+    std::vector<const std::string*> deletes;
+    std::vector<const std::string*> touched;
+    {
+      std::map<std::string, const ItemChange*> last;
+      for (const ItemChange& ch : t.changes) last[ch.item.server_id] = &ch;
+      for (const auto& [sid, ch] : last) {
+        touched.push_back(&sid);
+        if (ch->kind == ItemChange::Kind::kPut) {
+          puts.push_back(&ch->item);
+        } else {
+          deletes.push_back(&sid);
         }
       }
-      if (t.changes[i].kind == ItemChange::Kind::kPut) {
-        EAS_SQL_TRY(put, c.run("REPLACE INTO items (user_name, device_id, collection_id, server_id, "
-                               "backend_id, flags, etag) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               {ref.user, ref.device_id, coll, e.server_id, e.backend_id, e.flags,
-                                e.etag}));
-        (void)put;
-      } else {
-        EAS_SQL_TRY(del, c.run("DELETE FROM items WHERE user_name = ? AND device_id = ? AND "
-                               "collection_id = ? AND server_id = ?",
-                               {ref.user, ref.device_id, coll, e.server_id}));
-        (void)del;
-      }
-      if (hook != nullptr) hook(i);
+      // `last` owns the keys `touched`/`deletes` point to: keep it alive.
+      EAS_RETURN_IF_ERROR(writeItemChanges(c, ref, coll, initial, touched, puts, deletes));
     }
     const Watermark& w = t.watermark;
     EAS_SQL_TRY(up, c.run("UPDATE sync_state SET sync_key = ?, uidvalidity = ?, highestmodseq = ?, "

@@ -71,7 +71,8 @@ class SqliteConnection final : public sql::SqlConnection {
         rc = sqlite3_bind_int64(stmt, idx, *v);
       } else if (const auto* s = std::get_if<std::string>(&params[i])) {
         // c_str() is never null, so an empty string stays an empty BLOB, not NULL.
-        rc = sqlite3_bind_blob64(stmt, idx, s->c_str(), s->size(), SQLITE_TRANSIENT);
+        // STATIC: `params` outlives the statement's use (reset on return).
+        rc = sqlite3_bind_blob64(stmt, idx, s->c_str(), s->size(), SQLITE_STATIC);
       } else {
         rc = sqlite3_bind_null(stmt, idx);
       }
