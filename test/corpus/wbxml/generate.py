@@ -3,6 +3,7 @@
 
 Run from anywhere:  python3 test/corpus/wbxml/generate.py [--check]
   (no flag)  rewrites the *.xml files and the fuzz seeds in test/fuzz/wbxml/corpus/
+             and test/fuzz/wbxml/xml_corpus/
   --check    regenerates in memory and fails if a committed file differs
 
 Each document is written exactly as `wbxml2xml -l ACTIVESYNC -i 2` prints it:
@@ -31,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
 TAGS_TSV = os.path.join(ROOT, 'test', 'oracle', 'libwbxml_tags.tsv')
 SEED_DIR = os.path.join(ROOT, 'test', 'fuzz', 'wbxml', 'corpus')
+XML_SEED_DIR = os.path.join(ROOT, 'test', 'fuzz', 'wbxml', 'xml_corpus')
 
 HEADER = ('<?xml version="1.0"?>\n<!DOCTYPE ActiveSync PUBLIC '
           '"-//MICROSOFT//DTD ActiveSync//EN" "http://www.microsoft.com/">\n')
@@ -578,6 +580,7 @@ DOCUMENTS = [
 # Seeds for the decoder fuzz target: the encoded documents below this size
 # (big ones make libFuzzer slow without adding coverage).
 SEED_MAX = 64 * 1024
+XML_SEED_MAX = 16 * 1024  # seeds of the XML bridge fuzz target (copies of the small documents)
 
 
 # Hand-made decoder edge cases for the fuzz seeds (hex; "H" is the header 03 01 6A 00).
@@ -658,6 +661,8 @@ def main():
             outputs[os.path.join(HERE, name + '.xml')] = xml.encode('utf-8')
             if len(wbxml) <= SEED_MAX:
                 outputs[os.path.join(SEED_DIR, name + '.wbxml')] = wbxml
+            if len(xml) <= XML_SEED_MAX:
+                outputs[os.path.join(XML_SEED_DIR, name + '.xml')] = xml.encode('utf-8')
     for name, spec in EDGE_SEEDS.items():
         outputs[os.path.join(SEED_DIR, name + '.wbxml')] = edge_seed_bytes(spec)
     bad = []
