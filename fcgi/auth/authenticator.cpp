@@ -13,18 +13,21 @@
 // even with the right password (else the lock-out would still answer the
 // guesses), and a success elsewhere does not lift it.
 //
-// One mutex guards both tables; the verifier runs outside it.
+// One mutex guards the tables; the verifier runs outside it, one
+// verification per login at a time (others for that login wait and re-check).
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -101,8 +104,11 @@ class CachingAuthenticator final : public Authenticator {
     const std::string addr_key(client_address);
 
     const Digest digest = digestOf(creds.login, creds.password);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // One verification per login at a time: parallel requests of a device
+    // wait for the first one (and then hit the cache), and parallel guesses
+    // cannot overrun max_failures before the lock-out is recorded.
+    for (;;) {
       const std::int64_t now = clock_.monotonicMs();
       const char* locked_by = nullptr;
       std::int64_t until = 0;
@@ -122,13 +128,17 @@ class CachingAuthenticator final : public Authenticator {
           CRYPTO_memcmp(it->second.digest.data(), digest.data(), digest.size()) == 0) {
         return AuthenticatedUser{creds.login, creds.raw_user};
       }
+      if (in_flight_.insert(user_key).second) break;
+      in_flight_done_.wait(lock);
     }
+    InFlight in_flight(*this, lock, user_key);
 
+    lock.unlock();
     Status verified = creds.password.empty()
                           ? Status::Unauthenticated("auth.bad_credentials", "empty password")
                           : verifier_->verify(creds.login, creds.password);
+    lock.lock();
 
-    std::lock_guard<std::mutex> lock(mu_);
     const std::int64_t now = clock_.monotonicMs();
     if (verified.ok()) {
       if (config_.cache_ttl_seconds > 0 && config_.cache_max_entries > 0) {
@@ -155,6 +165,27 @@ class CachingAuthenticator final : public Authenticator {
   }
 
  private:
+  // Marks a login as being verified. The destructor runs before `lock` is
+  // released (declared after it), also when the verifier throws: it takes
+  // the lock back if needed, clears the mark and wakes the waiters.
+  class InFlight {
+   public:
+    InFlight(CachingAuthenticator& a, std::unique_lock<std::mutex>& lock, const std::string& key)
+        : a_(a), lock_(lock), key_(key) {}
+    ~InFlight() {
+      if (!lock_.owns_lock()) lock_.lock();
+      a_.in_flight_.erase(key_);
+      a_.in_flight_done_.notify_all();
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    CachingAuthenticator& a_;
+    std::unique_lock<std::mutex>& lock_;
+    const std::string& key_;
+  };
+
   struct CacheEntry {
     Digest digest;
     std::int64_t expires_ms = 0;
@@ -262,6 +293,8 @@ class CachingAuthenticator final : public Authenticator {
   std::array<unsigned char, 32> salt_{};
 
   std::mutex mu_;
+  std::condition_variable in_flight_done_;
+  std::unordered_set<std::string> in_flight_;  // logins being verified now
   std::unordered_map<std::string, CacheEntry> cache_;
   ThrottleMap users_;
   ThrottleMap addresses_;

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <stdexcept>
 #include <map>
 #include <mutex>
 #include <string>
@@ -47,12 +49,19 @@ class FakeVerifier final : public CredentialVerifier {
     std::mutex mu;
     std::map<std::string, std::string> passwords;
     bool down = false;
+    bool throw_once = false;
     std::atomic<int> calls{0};
+    std::atomic<int> delay_ms{0};
   };
   explicit FakeVerifier(State& s) : s_(s) {}
   Status verify(const std::string& login, const std::string& password) override {
     ++s_.calls;
+    if (s_.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(s_.delay_ms.load()));
     std::lock_guard<std::mutex> lock(s_.mu);
+    if (s_.throw_once) {
+      s_.throw_once = false;
+      throw std::runtime_error("verifier bug");
+    }
     if (s_.down) return Status::Unavailable("auth.backend_unavailable", "fake down");
     auto it = s_.passwords.find(login);
     if (it == s_.passwords.end() || it->second != password)
@@ -326,4 +335,46 @@ TEST_CASE("concurrent requests are safe") {
   CHECK(ok + bad == 4000);
   CHECK(bad > 0);
   CHECK(ok > 0);
+}
+
+TEST_CASE("parallel requests of one device are verified once") {
+  Fixture f;
+  f.state.delay_ms = 50;
+  auto auth = f.make();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      if (auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok()) ++ok;
+    });
+  for (auto& th : threads) th.join();
+  CHECK(ok == 8);
+  CHECK(f.state.calls == 1);
+}
+
+TEST_CASE("parallel guesses cannot overrun the failure limit") {
+  Fixture f;  // max_failures = 3: the 4th failure locks
+  f.state.delay_ms = 20;
+  auto auth = f.make();
+  std::atomic<int> bad{0}, locked{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t)
+    threads.emplace_back([&, t] {
+      auto r = auth->authenticate(basic("alice", "guess" + std::to_string(t)), "10.2.0." + std::to_string(t));
+      if (reasonOf(r) == "auth.bad_credentials") ++bad;
+      if (reasonOf(r) == "auth.locked_out") ++locked;
+    });
+  for (auto& th : threads) th.join();
+  CHECK(f.state.calls == 4);
+  CHECK(bad == 4);
+  CHECK(locked == 8);
+}
+
+TEST_CASE("a verifier that throws does not wedge the login") {
+  Fixture f;
+  f.state.throw_once = true;
+  auto auth = f.make();
+  CHECK_THROWS_AS(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1"), std::runtime_error);
+  CHECK(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
+  CHECK(f.state.calls == 2);
 }
