@@ -195,10 +195,13 @@ class XmlWriter {
     out_->push_back('>');
     if (!e.text().empty()) body(e);
     if (has_children) {
+      // Mixed content: whitespace added inside would become part of the
+      // text, so the subtree is written without line breaks.
+      if (!e.text().empty() && compact_from_ == kNone) compact_from_ = depth;
       newline();
       return name;
     }
-    close(name, 0, /*indented=*/false);
+    close(name, depth, /*indented=*/false);
     return {};
   }
 
@@ -207,6 +210,7 @@ class XmlWriter {
     out_->append("</");
     out_->append(name);
     out_->push_back('>');
+    if (compact_from_ == depth) compact_from_ = kNone;
     newline();
   }
 
@@ -241,11 +245,16 @@ class XmlWriter {
   // documents do not produce quadratic output.
   static constexpr std::size_t kMaxIndent = 64;
   void indent(std::size_t depth) {
-    if (o_.pretty) out_->append((depth < kMaxIndent ? depth : kMaxIndent) * 2, ' ');
+    if (o_.pretty && compact_from_ == kNone) {
+      out_->append((depth < kMaxIndent ? depth : kMaxIndent) * 2, ' ');
+    }
   }
   void newline() {
-    if (o_.pretty) out_->push_back('\n');
+    if (o_.pretty && compact_from_ == kNone) out_->push_back('\n');
   }
+
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t compact_from_ = kNone;  // depth of the mixed-content element being written
 
   const XmlOptions& o_;
   std::string* out_;
@@ -331,11 +340,34 @@ class XmlReader {
   }
 
   // Text collected so far belongs to the innermost open element; it is
-  // written when that element closes or gets a child.
-  void flushMixedText() {
-    if (text_.empty()) return;
-    if (!isXmlSpace(text_)) w_->text(text_);  // mixed content keeps its text
+  // written when that element closes or gets a child (mixed content).
+  // Whitespace-only text around child elements is formatting: dropped.
+  bool flushText(const Frame& f, bool around_children) {
+    if (text_.empty()) return true;
+    if (around_children && f.mode == Frame::kText && isXmlSpace(text_)) {
+      text_.clear();
+      return true;
+    }
+    if (f.mode == Frame::kText) {
+      w_->text(text_);
+    } else {
+      decoded_.clear();
+      if (!internal::base64Decode(text_, &decoded_)) {
+        fail("xml.bad_base64", "invalid base64 in " + qualifiedName(f.tag));
+        return false;
+      }
+      if (f.mode == Frame::kBase64Opaque) {
+        if (!decoded_.empty()) w_->opaque(decoded_);
+      } else {
+        if (!internal::isValidUtf8(decoded_)) {
+          fail("xml.invalid_utf8", "string-base64 content is not UTF-8");
+          return false;
+        }
+        w_->text(decoded_);
+      }
+    }
     text_.clear();
+    return true;
   }
 
   void start(const char* qname, const char** atts) {
@@ -379,7 +411,7 @@ class XmlReader {
     }
     if (!frames_.empty()) {
       frames_.back().has_children = true;
-      flushMixedText();
+      if (!flushText(frames_.back(), true)) return;
     }
     frames_.push_back(f);
     w_->start(*tag);
@@ -389,27 +421,7 @@ class XmlReader {
     if (!status_.ok()) return;
     const Frame f = frames_.back();
     frames_.pop_back();
-    if (f.has_children) {
-      flushMixedText();
-    } else if (!text_.empty()) {
-      if (f.mode == Frame::kText) {
-        w_->text(text_);
-      } else {
-        decoded_.clear();
-        if (!internal::base64Decode(text_, &decoded_)) {
-          return fail("xml.bad_base64", "invalid base64 in " + qualifiedName(f.tag));
-        }
-        if (f.mode == Frame::kBase64Opaque) {
-          if (!decoded_.empty()) w_->opaque(decoded_);
-        } else {
-          if (!internal::isValidUtf8(decoded_)) {
-            return fail("xml.invalid_utf8", "string-base64 content is not UTF-8");
-          }
-          w_->text(decoded_);
-        }
-      }
-    }
-    text_.clear();
+    if (!flushText(f, f.has_children)) return;
     w_->end();
   }
 
