@@ -71,7 +71,7 @@ void element(std::string& out, std::string_view indent, std::string_view name, s
 // What the parser found.
 struct Request {
   bool root_ok = false;
-  bool saw_request = false;
+  int requests = 0;  // Request elements under the root
   bool saw_email = false;
   bool saw_schema = false;
   std::string email;
@@ -125,8 +125,7 @@ class RequestParser {
     if (self->depth_ == 1) {
       r.root_ok = local == "Autodiscover";
     } else if (self->depth_ == 2 && r.root_ok && local == "Request") {
-      r.saw_request = true;
-      self->in_request_ = true;
+      self->in_request_ = ++r.requests == 1;
     } else if (self->depth_ == 3 && self->in_request_) {
       if (local == "EMailAddress" && !r.saw_email) {
         r.saw_email = true;
@@ -273,7 +272,8 @@ HttpReply handleAutodiscover(std::string_view request_body, const auth::Authenti
   RequestParser parser;
   if (std::string refused = parser.parse(request_body, &req); !refused.empty())
     return frameworkError(200, 600, "Invalid Request", std::move(refused));
-  if (!req.root_ok || !req.saw_request || !req.saw_schema || !req.saw_email)
+  // More than one Request is an invalid request too (MS-ASCMD R3799, IT S01_TC03).
+  if (!req.root_ok || req.requests != 1 || !req.saw_schema || !req.saw_email)
     return frameworkError(200, 600, "Invalid Request", "autodiscover.invalid_request");
 
   const std::string_view schema = trim(req.schema);

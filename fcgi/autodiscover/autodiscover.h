@@ -45,8 +45,8 @@ struct HttpReply {
 // Outcomes (HttpReply::reason):
 //   autodiscover.ok                  200, MobileSync settings (+ extra protocols)
 //   autodiscover.unsupported_schema  200, Error/ErrorCode 601 (e.g. the Outlook schema)
-//   autodiscover.invalid_request     200, Error/ErrorCode 600 (no Request, EMailAddress or
-//                                    AcceptableResponseSchema; wrong root element)
+//   autodiscover.invalid_request     200, Error/ErrorCode 600 (no or several Request, no
+//                                    EMailAddress or AcceptableResponseSchema, wrong root)
 //   autodiscover.malformed           200, ErrorCode 600 (not well-formed XML, bad encoding)
 //   autodiscover.doctype             200, ErrorCode 600 (any DOCTYPE: no entities, internal or external)
 //   autodiscover.too_large           413, ErrorCode 600 (body over max_request_bytes)

@@ -270,6 +270,14 @@ TEST_CASE("framework errors: schema not served, invalid and malformed requests")
            "</AcceptableResponseSchema></Request></Autodiscover>",
        "autodiscover.invalid_request", "600"},
       {"empty address", request("   "), "autodiscover.invalid_request", "600"},
+      {"two Request elements (IT S01_TC03)",
+       "<Autodiscover xmlns=\"" + kMobileSyncReq + "\"><Request><EMailAddress>alice@example.test</EMailAddress>"
+       "<AcceptableResponseSchema>" + kMobileSyncResp + "</AcceptableResponseSchema></Request><Request>"
+       "<EMailAddress>alice@example.test</EMailAddress><AcceptableResponseSchema>" + kMobileSyncResp +
+       "</AcceptableResponseSchema></Request></Autodiscover>",
+       "autodiscover.invalid_request", "600"},
+      {"schema with a suffix (IT S01_TC04)", request("alice@example.test", kMobileSyncResp + "XX"),
+       "autodiscover.unsupported_schema", "601"},
       {"no Request element", "<Autodiscover><EMailAddress>alice@example.test</EMailAddress></Autodiscover>",
        "autodiscover.invalid_request", "600"},
       {"wrong root", "<Discover><Request><EMailAddress>alice@example.test</EMailAddress><AcceptableResponseSchema>" +
