@@ -157,6 +157,11 @@ CO = ns_maker('Contacts')
 CA = ns_maker('Calendar')
 TA = ns_maker('Tasks')
 NO = ns_maker('Notes')
+MV = ns_maker('Move')
+GE = ns_maker('GetItemEstimate')
+MR = ns_maker('MeetingResponse')
+RR = ns_maker('ResolveRecipients')
+VC = ns_maker('ValidateCert')
 
 WORDS = ('the quarterly report budget meeting agenda draft review project deadline '
          'customer invoice shipment schedule update please find attached thanks regards '
@@ -546,6 +551,132 @@ def settings_response():
                        ST('PrimarySmtpAddress', 'alice.martin@example.com')))))))
 
 
+def moveitems_request():
+    moves = [MV('Move', None, MV('SrcMsgId', '5:%d' % i), MV('SrcFldId', '5'), MV('DstFldId', '17'))
+             for i in (3, 8, 21)]
+    return MV('MoveItems', None, *moves)
+
+
+def moveitems_response():
+    return MV('MoveItems', None,
+              MV('Response', None, MV('SrcMsgId', '5:3'), MV('Status', '3'), MV('DstMsgId', '17:1')),
+              MV('Response', None, MV('SrcMsgId', '5:8'), MV('Status', '3'), MV('DstMsgId', '17:2')),
+              MV('Response', None, MV('SrcMsgId', '5:21'), MV('Status', '1')))
+
+
+def getitemestimate_request():
+    cols = [GE('Collection', None, AS('SyncKey', key), GE('CollectionId', cid),
+               AS('Options', None, AS('FilterType', '3')))
+            for cid, key in (('5', '7'), ('9', '8'))]
+    return GE('GetItemEstimate', None, GE('Collections', None, *cols))
+
+
+def getitemestimate_response():
+    return GE('GetItemEstimate', None,
+              GE('Response', None, GE('Status', '1'),
+                 GE('Collection', None, GE('CollectionId', '5'), GE('Estimate', '1204'))),
+              GE('Response', None, GE('Status', '2'),
+                 GE('Collection', None, GE('CollectionId', '99'))))
+
+
+def folder_commands():
+    return [
+        ('foldercreate_request', FH('FolderCreate', None, FH('SyncKey', '3'), FH('ParentId', '2'),
+                                    FH('DisplayName', 'Receipts 2026 & <old>'), FH('Type', '12'))),
+        ('foldercreate_response', FH('FolderCreate', None, FH('Status', '1'), FH('SyncKey', '4'),
+                                     FH('ServerId', '201'))),
+        ('folderupdate_request', FH('FolderUpdate', None, FH('SyncKey', '4'), FH('ServerId', '201'),
+                                    FH('ParentId', '0'), FH('DisplayName', 'Receipts'))),
+        ('folderdelete_response', FH('FolderDelete', None, FH('Status', '4'))),
+    ]
+
+
+def meetingresponse_request():
+    return MR('MeetingResponse', None, MR('Request', None, MR('UserResponse', '1'),
+              MR('CollectionId', '5'), MR('RequestId', '5:42'),
+              MR('InstanceId', '2026-12-08T09:00:00.000Z'),
+              MR('SendResponse', None, AB('Body', None, AB('Type', '1'),
+                                          AB('Data', 'See you there.')))))
+
+
+def meetingresponse_response():
+    return MR('MeetingResponse', None, MR('Result', None, MR('RequestId', '5:42'),
+              MR('Status', '1'), MR('CalendarId', '9:17')))
+
+
+def resolverecipients_request():
+    return RR('ResolveRecipients', None, RR('To', 'bob.dupont@example.com'), RR('To', 'Chloé'),
+              RR('Options', None, RR('CertificateRetrieval', '2'), RR('MaxCertificates', '3'),
+                 RR('MaxAmbiguousRecipients', '5'),
+                 RR('Availability', None, RR('StartTime', '2026-12-08T08:00:00.000Z'),
+                    RR('EndTime', '2026-12-08T18:00:00.000Z')),
+                 RR('Picture', None, RR('MaxSize', '4096'), RR('MaxPictures', '1'))))
+
+
+def resolverecipients_response():
+    rng = random.Random(41)
+    cert = base64.b64encode(bytes(rng.getrandbits(8) for _ in range(900))).decode()
+    return RR('ResolveRecipients', None, RR('Status', '1'),
+              RR('Response', None, RR('To', 'bob.dupont@example.com'), RR('Status', '1'),
+                 RR('RecipientCount', '1'),
+                 RR('Recipient', None, RR('Type', '1'), RR('DisplayName', 'Bob Dupont'),
+                    RR('EmailAddress', 'bob.dupont@example.com'),
+                    RR('Availability', None, RR('Status', '1'),
+                       RR('MergedFreeBusy', '0000222200000000002200')),
+                    RR('Certificates', None, RR('Status', '1'), RR('CertificateCount', '1'),
+                       RR('RecipientCount', '1'), RR('Certificate', cert)),
+                    RR('Picture', None, RR('Status', '1'),
+                       RR('Data', opaque=bytes(rng.getrandbits(8) for _ in range(300)))))),
+              RR('Response', None, RR('To', 'Chloé'), RR('Status', '2'), RR('RecipientCount', '2'),
+                 RR('Recipient', None, RR('Type', '2'), RR('DisplayName', 'Chloé Lefèvre'),
+                    RR('EmailAddress', 'chloe.lefevre@example.com')),
+                 RR('Recipient', None, RR('Type', '1'), RR('DisplayName', 'Chloé Martin'),
+                    RR('EmailAddress', 'chloe.martin@example.org'))))
+
+
+def validatecert_request():
+    rng = random.Random(43)
+    certs = [base64.b64encode(bytes(rng.getrandbits(8) for _ in range(n))).decode() for n in (1200, 800)]
+    return VC('ValidateCert', None, VC('CertificateChain', None, VC('Certificate', certs[1])),
+              VC('Certificates', None, VC('Certificate', certs[0])))
+
+
+def validatecert_response():
+    return VC('ValidateCert', None, VC('Status', '1'), VC('Certificate', None, VC('Status', '1')))
+
+
+def sync_request_client_changes():
+    return AS('Sync', None, AS('Collections', None,
+              AS('Collection', None, AS('SyncKey', '8'), AS('CollectionId', '10'),
+                 AS('GetChanges', '0'),
+                 AS('Commands', None,
+                    AS('Add', None, AS('ClientId', '1701'), AS('ApplicationData', None,
+                       CO('FirstName', 'Dana'), CO('LastName', 'Kowalski'),
+                       CO('Email1Address', 'dana@example.net'))),
+                    AS('Change', None, AS('ServerId', '10:1'), AS('ApplicationData', None,
+                       CO('JobTitle', 'Senior Engineer'))),
+                    AS('Delete', None, AS('ServerId', '10:7')))),
+              AS('Collection', None, AS('SyncKey', '9'), AS('CollectionId', '5'),
+                 AS('Commands', None,
+                    AS('Change', None, AS('ServerId', '5:2'), AS('ApplicationData', None,
+                       EM('Read', '1'),
+                       EM('Flag', None, EM('FlagType', 'Follow up'),
+                          TA('StartDate', '2026-12-01T00:00:00.000Z'),
+                          TA('DueDate', '2026-12-02T00:00:00.000Z'))))))))
+
+
+def sync_response_client_changes():
+    return AS('Sync', None, AS('Collections', None,
+              AS('Collection', None, AS('SyncKey', '9'), AS('CollectionId', '10'), AS('Status', '1'),
+                 AS('Responses', None,
+                    AS('Add', None, AS('ClientId', '1701'), AS('ServerId', '10:12'), AS('Status', '1')),
+                    AS('Change', None, AS('ServerId', '10:1'), AS('Status', '1')))),
+              AS('Collection', None, AS('SyncKey', '10'), AS('CollectionId', '5'), AS('Status', '1'),
+                 AS('Responses', None,
+                    AS('Change', None, AS('ServerId', '5:2'), AS('Status', '8')))),
+              AS('Collection', None, AS('SyncKey', '0'), AS('CollectionId', '77'), AS('Status', '12'))))
+
+
 DOCUMENTS = [
     # name, builder, expected bytes (protocol.md section 2.2 worked examples) or None
     ('foldersync_request', foldersync_request, '03 01 6A 00 00 07 56 52 03 30 00 01 01'),
@@ -575,7 +706,19 @@ DOCUMENTS = [
     ('settings_request', settings_request, None),
     ('settings_set_oof_request', settings_set_oof_request, None),
     ('settings_response', settings_response, None),
-]
+    ('moveitems_request', moveitems_request, None),
+    ('moveitems_response', moveitems_response, None),
+    ('getitemestimate_request', getitemestimate_request, None),
+    ('getitemestimate_response', getitemestimate_response, None),
+    ('meetingresponse_request', meetingresponse_request, None),
+    ('meetingresponse_response', meetingresponse_response, None),
+    ('resolverecipients_request', resolverecipients_request, None),
+    ('resolverecipients_response', resolverecipients_response, None),
+    ('validatecert_request', validatecert_request, None),
+    ('validatecert_response', validatecert_response, None),
+    ('sync_request_client_changes', sync_request_client_changes, None),
+    ('sync_response_client_changes', sync_response_client_changes, None),
+] + [(name, (lambda doc: lambda: doc)(doc), None) for name, doc in folder_commands()]
 
 # Seeds for the decoder fuzz target: the encoded documents below this size
 # (big ones make libFuzzer slow without adding coverage).
