@@ -6,7 +6,8 @@
 // are useless outside this process. A different password for the same login
 // misses and goes to the verifier; a verified one replaces the entry.
 //
-// Throttle: the failure times of each user and of each client address
+// Throttle: the failure times of each user and of each client address (an
+// IPv6 client by its /64)
 // within failure_window_seconds. The failure that makes the count exceed
 // max_failures locks that user / address for lockout_seconds; while locked,
 // every attempt is refused with auth.locked_out without asking the verifier,
@@ -19,10 +20,14 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <string>
@@ -58,6 +63,25 @@ std::string lowerAscii(std::string_view s) {
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
+}
+
+// The throttling key of a client address: IPv4 as is, IPv6 by its /64 (one
+// host usually owns a whole /64 and could rotate through it), v4-mapped IPv6
+// as the IPv4 address. Anything unparsable is used verbatim.
+std::string addressKey(std::string_view address) {
+  const std::string a(address);
+  in6_addr v6{};
+  if (a.find(':') == std::string::npos || inet_pton(AF_INET6, a.c_str(), &v6) != 1) return a;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (std::memcmp(v6.s6_addr, kMapped, sizeof kMapped) == 0) {
+    in_addr v4{};
+    std::memcpy(&v4, v6.s6_addr + 12, 4);
+    return inet_ntop(AF_INET, &v4, buf, sizeof buf) != nullptr ? std::string(buf) : a;
+  }
+  std::memset(v6.s6_addr + 8, 0, 8);
+  if (inet_ntop(AF_INET6, &v6, buf, sizeof buf) == nullptr) return a;
+  return std::string(buf) + "/64";
 }
 
 // Clears a std::string's bytes before it is freed.
@@ -101,7 +125,7 @@ class CachingAuthenticator final : public Authenticator {
     Credentials& creds = parsed.value();
     Wiper wipe(creds.password);
     const std::string user_key = lowerAscii(creds.login);
-    const std::string addr_key(client_address);
+    const std::string addr_key = addressKey(client_address);
 
     const Digest digest = digestOf(creds.login, creds.password);
     std::unique_lock<std::mutex> lock(mu_);

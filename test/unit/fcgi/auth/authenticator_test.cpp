@@ -378,3 +378,20 @@ TEST_CASE("a verifier that throws does not wedge the login") {
   CHECK(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
   CHECK(f.state.calls == 2);
 }
+
+TEST_CASE("IPv6 clients are throttled by their /64, v4-mapped ones as IPv4") {
+  Fixture f;
+  f.config.max_failures = 2;
+  auto auth = f.make();
+  // Three failures from three addresses of one /64 lock the whole /64.
+  int n = 0;
+  for (const char* a : {"2001:db8:1:2::1", "2001:db8:1:2::dead:beef", "2001:db8:1:2:ffff:ffff:ffff:ffff"})
+    CHECK(reasonOf(auth->authenticate(basic("u" + std::to_string(++n), "x"), a)) == "auth.bad_credentials");
+  CHECK(reasonOf(auth->authenticate(basic("bob", "bob-pw"), "2001:db8:1:2::77")) == "auth.locked_out");
+  CHECK(auth->authenticate(basic("bob", "bob-pw"), "2001:db8:1:3::1").ok());  // another /64
+  // ::ffff:192.0.2.9 and 192.0.2.9 are one client.
+  for (const char* a : {"::ffff:192.0.2.9", "192.0.2.9", "::FFFF:192.0.2.9"})
+    CHECK(reasonOf(auth->authenticate(basic("v" + std::to_string(++n), "x"), a)) == "auth.bad_credentials");
+  CHECK(reasonOf(auth->authenticate(basic("bob", "bob-pw"), "192.0.2.9")) == "auth.locked_out");
+  CHECK(auth->authenticate(basic("bob", "bob-pw"), "192.0.2.10").ok());
+}
