@@ -91,9 +91,18 @@ const KnownTable& knownTable() {
   return table;
 }
 
-// Stack of open tags: inline for the default depth limit, heap beyond.
+// Stack of open elements: inline for the default depth limit, heap beyond.
+// Each level remembers whether the element has text or children, to refuse
+// mixed content.
 class TagStack {
  public:
+  static constexpr std::uint8_t kHasText = 1;
+  static constexpr std::uint8_t kHasChild = 2;
+  struct Level {
+    Tag tag;
+    std::uint8_t flags;
+  };
+
   explicit TagStack(std::size_t max_depth) {
     if (max_depth > kInline) {
       heap_.resize(max_depth);
@@ -102,17 +111,21 @@ class TagStack {
   }
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
-  Tag back() const { return data_[size_ - 1]; }
+  Level& back() { return data_[size_ - 1]; }
   void pop() { --size_; }
-  void push(Tag t) { data_[size_++] = t; }  // REQUIRES: size() < max_depth
+  void push(Tag t) { data_[size_++] = Level{t, 0}; }  // REQUIRES: size() < max_depth
 
  private:
   static constexpr std::size_t kInline = 64;
-  Tag inline_[kInline];
-  std::vector<Tag> heap_;
-  Tag* data_ = inline_;
+  Level inline_[kInline];
+  std::vector<Level> heap_;
+  Level* data_ = inline_;
   std::size_t size_ = 0;
 };
+
+Status mixedContent(std::size_t offset) {
+  return malformed("wbxml.mixed_content", "element with both text and child elements", offset);
+}
 
 Status tooLarge(std::size_t size, std::size_t limit) {
   return Status::LimitExceeded("wbxml.too_large", "document of " + std::to_string(size) +
@@ -172,7 +185,7 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
         continue;
       case internal::kEnd:
         if (open.empty()) return malformed("wbxml.unbalanced_end", "END without open element", off);
-        h.end(open.back());
+        h.end(open.back().tag);
         open.pop();
         ++pos;
         if (open.empty()) root_done = true;
@@ -181,6 +194,8 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
         if (open.empty()) {
           return malformed("wbxml.content_outside_element", "string outside any element", off);
         }
+        if (open.back().flags & TagStack::kHasChild) return mixedContent(off);
+        open.back().flags |= TagStack::kHasText;
         const std::uint8_t* s = d + pos + 1;
         const std::size_t avail = n - pos - 1;
         const void* nul = avail ? std::memchr(s, 0, avail) : nullptr;
@@ -198,6 +213,8 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
         if (open.empty()) {
           return malformed("wbxml.content_outside_element", "opaque data outside any element", off);
         }
+        if (open.back().flags & TagStack::kHasChild) return mixedContent(off);
+        open.back().flags |= TagStack::kHasText;
         ++pos;
         EAS_RETURN_IF_ERROR(readMb("opaque length"));
         if (v > n - pos) {
@@ -236,6 +253,10 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
     const Tag tag{page, static_cast<std::uint8_t>(b & 0x3F)};
     if (!known.known[page][tag.token]) return malformed("wbxml.unknown_token", "unknown tag token", off);
     if (open.size() + 1 > limits.max_depth) return tooDeep(limits.max_depth, off);
+    if (!open.empty()) {
+      if (open.back().flags & TagStack::kHasText) return mixedContent(off);
+      open.back().flags |= TagStack::kHasChild;
+    }
     root_seen = true;
     ++pos;
     if (b & internal::kContentBit) {

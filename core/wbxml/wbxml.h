@@ -98,6 +98,9 @@ class Document {
 };
 
 // Strict decoder. Copies what it must; the input may be freed afterwards.
+// An element may hold text (STR_I/OPAQUE, several are joined) or child
+// elements, not both: no ActiveSync element mixes them, and the tree could
+// not keep their order (wbxml.mixed_content).
 Result<Document> decode(std::string_view wbxml, const DecodeLimits& limits = {});
 
 // Streaming decoder: SAX-style callbacks, no tree. Same checks as decode().

@@ -195,9 +195,6 @@ class XmlWriter {
     out_->push_back('>');
     if (!e.text().empty()) body(e);
     if (has_children) {
-      // Mixed content: whitespace added inside would become part of the
-      // text, so the subtree is written without line breaks.
-      if (!e.text().empty() && compact_from_ == kNone) compact_from_ = depth;
       newline();
       return name;
     }
@@ -210,7 +207,6 @@ class XmlWriter {
     out_->append("</");
     out_->append(name);
     out_->push_back('>');
-    if (compact_from_ == depth) compact_from_ = kNone;
     newline();
   }
 
@@ -245,16 +241,11 @@ class XmlWriter {
   // documents do not produce quadratic output.
   static constexpr std::size_t kMaxIndent = 64;
   void indent(std::size_t depth) {
-    if (o_.pretty && compact_from_ == kNone) {
-      out_->append((depth < kMaxIndent ? depth : kMaxIndent) * 2, ' ');
-    }
+    if (o_.pretty) out_->append((depth < kMaxIndent ? depth : kMaxIndent) * 2, ' ');
   }
   void newline() {
-    if (o_.pretty && compact_from_ == kNone) out_->push_back('\n');
+    if (o_.pretty) out_->push_back('\n');
   }
-
-  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-  std::size_t compact_from_ = kNone;  // depth of the mixed-content element being written
 
   const XmlOptions& o_;
   std::string* out_;
@@ -340,11 +331,17 @@ class XmlReader {
   }
 
   // Text collected so far belongs to the innermost open element; it is
-  // written when that element closes or gets a child (mixed content).
-  // Whitespace-only text around child elements is formatting: dropped.
+  // written when that element closes. Around child elements only
+  // whitespace (formatting) is allowed; it is dropped. WBXML documents
+  // with both text and children are refused by the decoder, so the reader
+  // refuses them too.
   bool flushText(const Frame& f, bool around_children) {
     if (text_.empty()) return true;
-    if (around_children && f.mode == Frame::kText && isXmlSpace(text_)) {
+    if (around_children) {
+      if (!isXmlSpace(text_)) {
+        fail("xml.mixed_content", qualifiedName(f.tag) + " has both text and child elements");
+        return false;
+      }
       text_.clear();
       return true;
     }

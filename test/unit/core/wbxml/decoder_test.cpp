@@ -206,6 +206,12 @@ TEST_CASE("every malformed-input reason token", "[wbxml][decoder]") {
       {"byte after root", hex("03 01 6A 00 45 01 00"), "wbxml.trailing_data"},
       {"END after empty root", hex("03 01 6A 00 05 01"), "wbxml.trailing_data"},
       {"opaque past end", hex("03 01 6A 00 45 C3 05 41 01"), "wbxml.opaque_length"},
+      {"text then child", hex("03 01 6A 00 45 03 \"a\" 00 4B 03 \"1\" 00 01 01"),
+       "wbxml.mixed_content"},
+      {"child then text", hex("03 01 6A 00 00 0D 45 48 03 \"900\" 00 01 03 \"r\" 00 01"),
+       "wbxml.mixed_content"},
+      {"child then opaque", hex("03 01 6A 00 45 0B C3 01 41 01"), "wbxml.mixed_content"},
+      {"empty string then child", hex("03 01 6A 00 45 03 00 0B 01"), "wbxml.mixed_content"},
   };
   for (const Row& r : rows) {
     INFO(r.what);

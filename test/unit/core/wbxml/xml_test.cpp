@@ -339,28 +339,19 @@ TEST_CASE("random corruption of XML never crashes the reader", "[wbxml][xml]") {
   }
 }
 
-// Found by fuzzing decode -> toXml -> xmlToWbxml: text beside child elements
-// (mixed content) must not pick up the pretty-printer's whitespace, and keeps
-// its base64 form.
-TEST_CASE("mixed content survives XML in both modes", "[wbxml][xml]") {
-  const std::string cases[] = {
-      hex("03 01 6A 00 45 03 \"a\" 00 4B 03 \"1\" 00 01 03 \"b\" 00 01"),
-      hex("03 01 6A 00 45 5C 4F 03 01 04 00 00 07 4B 03 \"x\" 00 01 52 03 35 00 01 14 01 01 01"),
-      hex("03 01 6A 00 00 15 45 50 C3 02 FF 00 51 03 \"c\" 00 01 01 01"),  // binary tag
-  };
-  for (const std::string& wbxml : cases) {
-    auto doc = decode(wbxml);
-    REQUIRE(doc.ok());
-    for (bool pretty : {true, false}) {
-      XmlOptions o;
-      o.pretty = pretty;
-      const std::string xml = toXml(*doc, o);
-      INFO(xml);
-      auto back = xmlToWbxml(xml);
-      REQUIRE(back.ok());
-      auto doc2 = decode(*back);
-      REQUIRE(doc2.ok());
-      CHECK(sameTree(doc->root(), doc2->root()));
-    }
-  }
+// Found by fuzzing (ours and the oracle helper's wbxml_xml_fuzz): an element
+// with both text and children could not keep its order or its text through
+// the tree and pretty XML. Both sides now refuse mixed content.
+TEST_CASE("mixed content is refused on both sides", "[wbxml][xml]") {
+  CHECK(xmlReason("<Sync xmlns=\"AirSync:\"><Collections>x<Collection/></Collections></Sync>") ==
+        "xml.mixed_content");
+  CHECK(xmlReason("<Ping xmlns=\"Ping:\"><HeartbeatInterval>9</HeartbeatInterval>rs</Ping>") ==
+        "xml.mixed_content");
+  CHECK(xmlReason("<SendMail xmlns=\"ComposeMail:\"><MIME>QQ==<ClientId>c</ClientId></MIME>"
+                  "</SendMail>") == "xml.mixed_content");
+  // Whitespace around children is formatting, also in binary tags.
+  auto r = xmlToWbxml("<SendMail xmlns=\"ComposeMail:\"><MIME>\n <ClientId>c</ClientId>\n</MIME>"
+                      "</SendMail>");
+  REQUIRE(r.ok());
+  CHECK(*r == hex("03 01 6A 00 00 15 45 50 51 03 \"c\" 00 01 01 01"));
 }
