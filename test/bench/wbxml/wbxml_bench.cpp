@@ -152,6 +152,25 @@ bool libwbxmlEncode(WBXMLTree* tree, std::string* out) {
   return true;
 }
 
+// libwbxml2's WBXML -> XML text (compact), the eas-wbxml decode path's peer.
+bool libwbxmlToXml(std::string& bytes, std::size_t* xml_size) {
+  WBXMLConvWBXML2XML* conv = nullptr;
+  if (wbxml_conv_wbxml2xml_create(&conv) != WBXML_OK) return false;
+  wbxml_conv_wbxml2xml_set_language(conv, WBXML_LANG_ACTIVESYNC);
+  wbxml_conv_wbxml2xml_set_charset(conv, WBXML_CHARSET_UTF_8);
+  wbxml_conv_wbxml2xml_set_gen_type(conv, WBXML_GEN_XML_COMPACT);
+  WB_UTINY* xml = nullptr;
+  WB_ULONG len = 0;
+  const WBXMLError rc = wbxml_conv_wbxml2xml_run(
+      conv, reinterpret_cast<WB_UTINY*>(bytes.data()), static_cast<WB_ULONG>(bytes.size()), &xml,
+      &len);
+  wbxml_conv_wbxml2xml_destroy(conv);
+  if (rc != WBXML_OK) return false;
+  *xml_size = len;
+  wbxml_free(xml);
+  return true;
+}
+
 std::string hexPrefix(const std::string& s) {
   std::string out;
   char buf[4];
@@ -164,6 +183,7 @@ std::string hexPrefix(const std::string& s) {
 
 struct Figures {
   double ours_decode = 0, lib_decode = 0, ours_encode = 0, lib_encode = 0;
+  double ours_to_xml = 0, lib_to_xml = 0;
 };
 
 // Returns false if a result is wrong.
@@ -214,7 +234,9 @@ bool benchDocument(const std::string& path, double budget, Figures* f) {
   // round, so that a load spike on the shared machine hits both alike.
   bool ok = true;
   std::size_t sink = 0;
-  Timing ours_dec, lib_dec, ours_enc, lib_enc;
+  Timing ours_dec, lib_dec, ours_enc, lib_enc, ours_xml, lib_xml;
+  eas::wbxml::XmlOptions compact;
+  compact.pretty = false;
   auto keepBest = [&](Timing* best, const Timing& t) {
     if (best->iterations == 0 || t.mbPerSecond(input.size()) > best->mbPerSecond(input.size())) {
       *best = t;
@@ -233,6 +255,16 @@ bool benchDocument(const std::string& path, double budget, Figures* f) {
     keepBest(&lib_enc, measure(budget, [&] {
       if (!libwbxmlEncode(tree, nullptr)) ok = false;
     }));
+    // For information (not part of the target): WBXML -> XML text, both sides.
+    keepBest(&ours_xml, measure(budget, [&] {
+      auto d = eas::wbxml::decode(input);
+      if (!d.ok()) ok = false; else sink += eas::wbxml::toXml(*d, compact).size();
+    }));
+    keepBest(&lib_xml, measure(budget, [&] {
+      std::size_t n = 0;
+      if (!libwbxmlToXml(input, &n)) ok = false;
+      sink += n;
+    }));
   }
   wbxml_tree_destroy(tree);
   if (!ok || sink == 0) {
@@ -244,6 +276,8 @@ bool benchDocument(const std::string& path, double budget, Figures* f) {
   f->lib_decode = lib_dec.mbPerSecond(input.size());
   f->ours_encode = ours_enc.mbPerSecond(input.size());
   f->lib_encode = lib_enc.mbPerSecond(input.size());
+  f->ours_to_xml = ours_xml.mbPerSecond(input.size());
+  f->lib_to_xml = lib_xml.mbPerSecond(input.size());
   std::printf("%s: %zu bytes of WBXML\n", name.c_str(), input.size());
   std::printf("  decode  ours %9.1f MB/s (%ld it)  libwbxml2 %8.1f MB/s (%ld it)  ratio %6.1fx\n",
               f->ours_decode, ours_dec.iterations, f->lib_decode, lib_dec.iterations,
@@ -251,6 +285,10 @@ bool benchDocument(const std::string& path, double budget, Figures* f) {
   std::printf("  encode  ours %9.1f MB/s (%ld it)  libwbxml2 %8.1f MB/s (%ld it)  ratio %6.1fx\n",
               f->ours_encode, ours_enc.iterations, f->lib_encode, lib_enc.iterations,
               f->ours_encode / f->lib_encode);
+  std::printf("  to XML  ours %9.1f MB/s (%ld it)  libwbxml2 %8.1f MB/s (%ld it)  ratio %6.1fx"
+              "  (decode+toXml vs wbxml_conv_wbxml2xml, information only)\n",
+              f->ours_to_xml, ours_xml.iterations, f->lib_to_xml, lib_xml.iterations,
+              f->ours_to_xml / f->lib_to_xml);
   return true;
 }
 
