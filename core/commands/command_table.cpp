@@ -75,14 +75,20 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 
 std::span<const CommandSpec> commandTable() { return kCommands; }
 
-const CommandSpec* findCommand(std::string_view name) {
-  for (const CommandSpec& c : kCommands)
+const CommandSpec* findCommand(std::string_view name) { return findCommand(kCommands, name); }
+
+const CommandSpec* findCommandByCode(std::uint8_t code) {
+  return findCommandByCode(kCommands, code);
+}
+
+const CommandSpec* findCommand(std::span<const CommandSpec> table, std::string_view name) {
+  for (const CommandSpec& c : table)
     if (equalsIgnoreCase(c.name, name)) return &c;
   return nullptr;
 }
 
-const CommandSpec* findCommandByCode(std::uint8_t code) {
-  for (const CommandSpec& c : kCommands)
+const CommandSpec* findCommandByCode(std::span<const CommandSpec> table, std::uint8_t code) {
+  for (const CommandSpec& c : table)
     if (c.code == code) return &c;
   return nullptr;
 }
@@ -92,8 +98,13 @@ bool availableIn(const CommandSpec& spec, const protocol::Capabilities& caps) {
 }
 
 std::string protocolCommandsHeader(protocol::ProtocolVersion max) {
+  return protocolCommandsHeader(kCommands, max);
+}
+
+std::string protocolCommandsHeader(std::span<const CommandSpec> table,
+                                   protocol::ProtocolVersion max) {
   std::string out;
-  for (const CommandSpec& c : kCommands) {
+  for (const CommandSpec& c : table) {
     if (c.min_version > max) continue;
     if (!out.empty()) out += ',';
     out += c.name;

@@ -50,11 +50,17 @@ std::span<const CommandSpec> commandTable();
 const CommandSpec* findCommand(std::string_view name);
 // Base64 command code; nullptr if unknown.
 const CommandSpec* findCommandByCode(std::uint8_t code);
+// The same in another table (tests give the HTTP layer a table whose
+// entries have fake factories).
+const CommandSpec* findCommand(std::span<const CommandSpec> table, std::string_view name);
+const CommandSpec* findCommandByCode(std::span<const CommandSpec> table, std::uint8_t code);
 
 // Whether the negotiated version has the command (the table's version range).
 bool availableIn(const CommandSpec& spec, const protocol::Capabilities& caps);
 
 // "Sync,SendMail,...": every command available in some version <= max.
 std::string protocolCommandsHeader(protocol::ProtocolVersion max);
+std::string protocolCommandsHeader(std::span<const CommandSpec> table,
+                                   protocol::ProtocolVersion max);
 
 }  // namespace eas::commands

@@ -35,6 +35,7 @@ struct Settings {
   HttpLayerConfig config;
   protocol::ProtocolVersion max_version = protocol::ProtocolVersion::k161;
   autodiscover::AutodiscoverConfig autodiscover;
+  std::span<const CommandSpec> commands;
 };
 
 // One request's state as it moves through the stages.
@@ -81,6 +82,7 @@ void applyRejection(const Settings& s, HttpResponse& r, const Status& status,
     r.body = commands::statusReplyBody(*spec, answer.eas_status);
     r.headers.emplace_back("Content-Type", std::string(kWbxmlType));
     r.eas_status = std::to_string(answer.eas_status);
+    logDocument(s, "response", r, r.body);
   }
   if (r.status == 401)
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + s.config.auth_realm + "\"");
@@ -214,7 +216,7 @@ class EasRequestHandler final : public RequestHandler {
     if (!q->command.empty()) {
       ex.response.command = q->command;
     } else if (q->command_code) {
-      const CommandSpec* spec = commands::findCommandByCode(*q->command_code);
+      const CommandSpec* spec = commands::findCommandByCode(settings_->commands, *q->command_code);
       ex.response.command = spec ? std::string(spec->name) : std::to_string(*q->command_code);
     }
     if (q->version) ex.response.protocol_version = std::string(protocol::toString(*q->version));
@@ -288,7 +290,8 @@ class EasRequestHandler final : public RequestHandler {
     r.headers.emplace_back("MS-ASProtocolVersions",
                            std::string(protocol::versionListUpTo(settings_->max_version)));
     r.headers.emplace_back("MS-ASProtocolCommands",
-                           commands::protocolCommandsHeader(settings_->max_version));
+                           commands::protocolCommandsHeader(settings_->commands,
+                                                            settings_->max_version));
     r.headers.emplace_back("Allow", "OPTIONS,POST");
     r.headers.emplace_back("Public", "OPTIONS,POST");
     r.headers.emplace_back("Cache-Control", "private");
@@ -302,12 +305,12 @@ class EasRequestHandler final : public RequestHandler {
     ex.query = std::move(q.value());
     ex.response.device_id = ex.query.device_id;
     if (ex.query.command_code) {
-      ex.spec = commands::findCommandByCode(*ex.query.command_code);
+      ex.spec = commands::findCommandByCode(settings_->commands, *ex.query.command_code);
       if (!ex.spec)
         return reject(ex, Status::NotSupported("http.unknown_cmd", "command code " +
                                                    std::to_string(*ex.query.command_code)));
     } else {
-      ex.spec = commands::findCommand(ex.query.command);
+      ex.spec = commands::findCommand(settings_->commands, ex.query.command);
       if (!ex.spec)
         return reject(ex, Status::NotSupported("http.unknown_cmd", "Cmd=" + ex.query.command));
     }
@@ -459,6 +462,7 @@ std::unique_ptr<RequestHandler> makeEasRequestHandler(
   auto settings = std::make_shared<Settings>();
   settings->config = config;
   settings->autodiscover = autodiscover;
+  settings->commands = gates.command_table.empty() ? commands::commandTable() : gates.command_table;
   if (auto v = protocol::parseProtocolVersion(config.max_protocol_version)) {
     settings->max_version = *v;
   } else {

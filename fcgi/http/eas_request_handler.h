@@ -6,8 +6,10 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 
+#include "core/commands/command_table.h"
 #include "core/commands/gates.h"
 #include "fcgi/auth/authenticator.h"
 #include "fcgi/autodiscover/autodiscover.h"
@@ -30,6 +32,9 @@ struct HttpLayerConfig {
 struct HttpLayerGates {
   commands::DeviceGate* device_gate = nullptr;       // REQUIRES: outlives the handler
   commands::PolicyKeyGate* policy_key_gate = nullptr;  // REQUIRES: outlives the handler
+  // The command table; empty: commands::commandTable(). Tests pass a copy
+  // with fake factories. REQUIRES: outlives the handler and parked replies.
+  std::span<const commands::CommandSpec> command_table = {};
 };
 
 // REQUIRES: `authenticator` outlives the handler.
