@@ -763,6 +763,7 @@ EDGE_SEEDS = {
     'edge_deep_70': 'H ' + ' '.join(['5D'] * 70) + ' ' + ' '.join(['01'] * 70),
     'edge_deep_64': 'H ' + ' '.join(['5D'] * 64) + ' ' + ' '.join(['01'] * 64),
     'edge_mixed_content': 'H 45 03 61 00 4B 03 31 00 01 03 62 00 01',
+    'edge_text_after_child': 'H 00 0D 45 48 03 39 30 30 00 01 03 72 73 3E 0A 00 01',
 }
 
 

@@ -2,7 +2,8 @@
 //   * decode() and decodeStream() never crash and agree on accept/reject;
 //   * when accepted, decodeStream()'s events describe the same tree;
 //   * encode(decode(x)) decodes again, to the same tree;
-//   * toXml() (plain and masked) and xmlToWbxml(toXml()) never crash.
+//   * toXml() (plain and masked) and xmlToWbxml(toXml()) never crash;
+//   * no accepted document mixes text and child elements (wbxml.mixed_content).
 // A broken property aborts, which libFuzzer reports as a crash.
 #include <cstddef>
 #include <cstdint>
@@ -85,6 +86,14 @@ class EventLog : public eas::wbxml::DecodeHandler {
   std::vector<Content> open_;
 };
 
+bool hasMixedContent(const Element& e) {
+  if (!e.text().empty() && e.firstChild() != nullptr) return true;
+  for (const Element& c : e.children()) {
+    if (hasMixedContent(c)) return true;
+  }
+  return false;
+}
+
 void logTree(const Element& e, EventLog* log) {
   log->startElement(e.tag(), e.hasContent());
   if (!e.text().empty()) {
@@ -117,6 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
 
+  if (hasMixedContent(doc->root())) fail("decode() accepted mixed content");
   EventLog tree_log;
   logTree(doc->root(), &tree_log);
   if (tree_log.take() != stream_log.take()) fail("decodeStream() events differ from decode() tree");
