@@ -1,6 +1,8 @@
 // HTTP Basic (RFC 7617) as ActiveSync devices send it (MS-ASHTTP
 // §2.2.1.1.2.2): the user is an e-mail address, or DOMAIN\user from devices
 // set up for an Exchange domain.
+#include <openssl/crypto.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -97,6 +99,13 @@ Result<Credentials> parseBasicAuthorization(std::string_view header_value,
 
   std::optional<std::string> decoded = decodeBase64(token);
   if (!decoded) return malformed("credentials are not valid base64");
+  // The decoded pair holds the password: clear it however we leave.
+  struct Wipe {
+    std::string& s;
+    ~Wipe() {
+      if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+    }
+  } wipe{*decoded};
   // NUL, CR and LF cannot be carried to the IMAP server and never belong in
   // a login or password.
   if (decoded->find_first_of(std::string_view("\0\r\n", 3)) != std::string::npos)

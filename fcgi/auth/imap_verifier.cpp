@@ -125,6 +125,8 @@ class ImapVerifier final : public CredentialVerifier {
     }
     if (!connected(r))
       return unavailable("cannot connect to IMAP " + where + " (libetpan " + std::to_string(r) + ")");
+    if (r == MAILIMAP_NO_ERROR_AUTHENTICATED)  // PREAUTH: the password would prove nothing
+      return unavailable("IMAP " + where + " pre-authenticated the connection");
     if (config_.imap_tls != AuthConfig::Tls::kNone && config_.tls_verify) {
       Status peer = verifyPeer(imap->imap_stream, config_);
       if (!peer.ok()) return peer;
