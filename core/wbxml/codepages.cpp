@@ -661,13 +661,32 @@ constexpr TagInfo kTags[] = {
 };
 
 constexpr std::array<std::string_view, kNumCodePages> kPageNames = {
-    "AirSync",         "Contacts",         "Email",           "AirNotify",
-    "Calendar",        "Move",             "GetItemEstimate", "FolderHierarchy",
-    "MeetingResponse", "Tasks",            "ResolveRecipients", "ValidateCert",
-    "Contacts2",       "Ping",             "Provision",       "Search",
-    "GAL",             "AirSyncBase",      "Settings",        "DocumentLibrary",
-    "ItemOperations",  "ComposeMail",      "Email2",          "Notes",
-    "RightsManagement", "Find",
+    "AirSync",
+    "Contacts",
+    "Email",
+    "AirNotify",
+    "Calendar",
+    "Move",
+    "GetItemEstimate",
+    "FolderHierarchy",
+    "MeetingResponse",
+    "Tasks",
+    "ResolveRecipients",
+    "ValidateCert",
+    "Contacts2",
+    "Ping",
+    "Provision",
+    "Search",
+    "GAL",
+    "AirSyncBase",
+    "Settings",
+    "DocumentLibrary",
+    "ItemOperations",
+    "ComposeMail",
+    "Email2",
+    "Notes",
+    "RightsManagement",
+    "Find",
 };
 constexpr std::uint8_t kLibwbxmlGalPage = 16;
 
@@ -767,11 +786,9 @@ std::string_view libwbxmlTagName(Tag t) {
 std::optional<Tag> tagByName(std::uint8_t page, std::string_view name) {
   if (page >= kNumCodePages) return std::nullopt;
   const auto& v = nameIndex().by_page[page];
-  auto it = std::lower_bound(
-      v.begin(), v.end(), name,
-      [](const std::pair<std::string_view, std::int16_t>& e, std::string_view n) {
-        return e.first < n;
-      });
+  auto it = std::lower_bound(v.begin(), v.end(), name,
+                             [](const std::pair<std::string_view, std::int16_t>& e,
+                                std::string_view n) { return e.first < n; });
   if (it == v.end() || it->first != name) return std::nullopt;
   return kTags[it->second].tag();
 }

@@ -22,9 +22,7 @@ namespace eas::wbxml {
 struct Tag {
   std::uint8_t page = 0;
   std::uint8_t token = 0;
-  friend constexpr bool operator==(Tag a, Tag b) {
-    return a.page == b.page && a.token == b.token;
-  }
+  friend constexpr bool operator==(Tag a, Tag b) { return a.page == b.page && a.token == b.token; }
   friend constexpr bool operator!=(Tag a, Tag b) { return !(a == b); }
 };
 
@@ -100,7 +98,7 @@ inline constexpr Tag WindowSize{0, 0x15};
 inline constexpr Tag Commands{0, 0x16};
 inline constexpr Tag Options{0, 0x17};
 inline constexpr Tag FilterType{0, 0x18};
-inline constexpr Tag Truncation{0, 0x19};  // obsolete
+inline constexpr Tag Truncation{0, 0x19};     // obsolete
 inline constexpr Tag RTFTruncation{0, 0x1A};  // obsolete
 inline constexpr Tag Conflict{0, 0x1B};
 inline constexpr Tag Collections{0, 0x1C};
@@ -123,8 +121,8 @@ inline constexpr Tag Anniversary{1, 0x05};
 inline constexpr Tag AssistantName{1, 0x06};
 inline constexpr Tag AssistantPhoneNumber{1, 0x07};
 inline constexpr Tag Birthday{1, 0x08};
-inline constexpr Tag Body{1, 0x09};  // obsolete
-inline constexpr Tag BodySize{1, 0x0A};  // obsolete
+inline constexpr Tag Body{1, 0x09};           // obsolete
+inline constexpr Tag BodySize{1, 0x0A};       // obsolete
 inline constexpr Tag BodyTruncated{1, 0x0B};  // obsolete
 inline constexpr Tag Business2PhoneNumber{1, 0x0C};
 inline constexpr Tag BusinessAddressCity{1, 0x0D};
@@ -179,15 +177,15 @@ inline constexpr Tag Alias{1, 0x3D};
 inline constexpr Tag WeightedRank{1, 0x3E};
 }  // namespace Contacts
 namespace Email {
-inline constexpr Tag Attachment{2, 0x05};  // obsolete
-inline constexpr Tag Attachments{2, 0x06};  // obsolete
-inline constexpr Tag AttName{2, 0x07};  // obsolete
-inline constexpr Tag AttSize{2, 0x08};  // obsolete
-inline constexpr Tag AttOid{2, 0x09};  // obsolete
-inline constexpr Tag AttMethod{2, 0x0A};  // obsolete
-inline constexpr Tag AttRemoved{2, 0x0B};  // obsolete
-inline constexpr Tag Body{2, 0x0C};  // obsolete
-inline constexpr Tag BodySize{2, 0x0D};  // obsolete
+inline constexpr Tag Attachment{2, 0x05};     // obsolete
+inline constexpr Tag Attachments{2, 0x06};    // obsolete
+inline constexpr Tag AttName{2, 0x07};        // obsolete
+inline constexpr Tag AttSize{2, 0x08};        // obsolete
+inline constexpr Tag AttOid{2, 0x09};         // obsolete
+inline constexpr Tag AttMethod{2, 0x0A};      // obsolete
+inline constexpr Tag AttRemoved{2, 0x0B};     // obsolete
+inline constexpr Tag Body{2, 0x0C};           // obsolete
+inline constexpr Tag BodySize{2, 0x0D};       // obsolete
 inline constexpr Tag BodyTruncated{2, 0x0E};  // obsolete
 inline constexpr Tag DateReceived{2, 0x0F};
 inline constexpr Tag DisplayName{2, 0x10};  // obsolete
@@ -228,9 +226,9 @@ inline constexpr Tag Sensitivity{2, 0x32};
 inline constexpr Tag TimeZone{2, 0x33};
 inline constexpr Tag GlobalObjId{2, 0x34};
 inline constexpr Tag ThreadTopic{2, 0x35};
-inline constexpr Tag MIMEData{2, 0x36};  // obsolete
+inline constexpr Tag MIMEData{2, 0x36};       // obsolete
 inline constexpr Tag MIMETruncated{2, 0x37};  // obsolete
-inline constexpr Tag MIMESize{2, 0x38};  // obsolete
+inline constexpr Tag MIMESize{2, 0x38};       // obsolete
 inline constexpr Tag InternetCPID{2, 0x39};
 inline constexpr Tag Flag{2, 0x3A};
 inline constexpr Tag Status{2, 0x3B};
@@ -240,25 +238,25 @@ inline constexpr Tag CompleteTime{2, 0x3E};
 inline constexpr Tag DisallowNewTimeProposal{2, 0x3F};
 }  // namespace Email
 namespace AirNotify {
-inline constexpr Tag Notify{3, 0x05};  // obsolete
-inline constexpr Tag Notification{3, 0x06};  // obsolete
-inline constexpr Tag Version{3, 0x07};  // obsolete
-inline constexpr Tag LifeTime{3, 0x08};  // obsolete
-inline constexpr Tag DeviceInfo{3, 0x09};  // obsolete
-inline constexpr Tag Enable{3, 0x0A};  // obsolete
-inline constexpr Tag Folder{3, 0x0B};  // obsolete
-inline constexpr Tag ServerId{3, 0x0C};  // obsolete
-inline constexpr Tag DeviceAddress{3, 0x0D};  // obsolete
+inline constexpr Tag Notify{3, 0x05};                // obsolete
+inline constexpr Tag Notification{3, 0x06};          // obsolete
+inline constexpr Tag Version{3, 0x07};               // obsolete
+inline constexpr Tag LifeTime{3, 0x08};              // obsolete
+inline constexpr Tag DeviceInfo{3, 0x09};            // obsolete
+inline constexpr Tag Enable{3, 0x0A};                // obsolete
+inline constexpr Tag Folder{3, 0x0B};                // obsolete
+inline constexpr Tag ServerId{3, 0x0C};              // obsolete
+inline constexpr Tag DeviceAddress{3, 0x0D};         // obsolete
 inline constexpr Tag ValidCarrierProfiles{3, 0x0E};  // obsolete
-inline constexpr Tag CarrierProfile{3, 0x0F};  // obsolete
-inline constexpr Tag Status{3, 0x10};  // obsolete
-inline constexpr Tag Responses{3, 0x11};  // obsolete
-inline constexpr Tag Devices{3, 0x12};  // obsolete
-inline constexpr Tag Device{3, 0x13};  // obsolete
-inline constexpr Tag Id{3, 0x14};  // obsolete
-inline constexpr Tag Expiry{3, 0x15};  // obsolete
-inline constexpr Tag NotifyGUID{3, 0x16};  // obsolete
-inline constexpr Tag DeviceFriendlyName{3, 0x17};  // obsolete
+inline constexpr Tag CarrierProfile{3, 0x0F};        // obsolete
+inline constexpr Tag Status{3, 0x10};                // obsolete
+inline constexpr Tag Responses{3, 0x11};             // obsolete
+inline constexpr Tag Devices{3, 0x12};               // obsolete
+inline constexpr Tag Device{3, 0x13};                // obsolete
+inline constexpr Tag Id{3, 0x14};                    // obsolete
+inline constexpr Tag Expiry{3, 0x15};                // obsolete
+inline constexpr Tag NotifyGUID{3, 0x16};            // obsolete
+inline constexpr Tag DeviceFriendlyName{3, 0x17};    // obsolete
 }  // namespace AirNotify
 namespace Calendar {
 inline constexpr Tag Timezone{4, 0x05};
@@ -267,7 +265,7 @@ inline constexpr Tag Attendees{4, 0x07};
 inline constexpr Tag Attendee{4, 0x08};
 inline constexpr Tag Email{4, 0x09};
 inline constexpr Tag Name{4, 0x0A};
-inline constexpr Tag Body{4, 0x0B};  // obsolete
+inline constexpr Tag Body{4, 0x0B};           // obsolete
 inline constexpr Tag BodyTruncated{4, 0x0C};  // obsolete
 inline constexpr Tag BusyStatus{4, 0x0D};
 inline constexpr Tag Categories{4, 0x0E};
@@ -368,8 +366,8 @@ inline constexpr Tag InstanceId{8, 0x0E};
 inline constexpr Tag SendResponse{8, 0x12};
 }  // namespace MeetingResponse
 namespace Tasks {
-inline constexpr Tag Body{9, 0x05};  // obsolete
-inline constexpr Tag BodySize{9, 0x06};  // obsolete
+inline constexpr Tag Body{9, 0x05};           // obsolete
+inline constexpr Tag BodySize{9, 0x06};       // obsolete
 inline constexpr Tag BodyTruncated{9, 0x07};  // obsolete
 inline constexpr Tag Categories{9, 0x08};
 inline constexpr Tag Category{9, 0x09};
@@ -540,7 +538,7 @@ inline constexpr Tag LongId{15, 0x18};
 inline constexpr Tag RebuildResults{15, 0x19};
 inline constexpr Tag LessThan{15, 0x1A};
 inline constexpr Tag GreaterThan{15, 0x1B};
-inline constexpr Tag Schema{15, 0x1C};  // obsolete
+inline constexpr Tag Schema{15, 0x1C};     // obsolete
 inline constexpr Tag Supported{15, 0x1D};  // obsolete
 inline constexpr Tag UserName{15, 0x1E};
 inline constexpr Tag Password{15, 0x1F};

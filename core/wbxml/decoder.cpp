@@ -73,9 +73,8 @@ Status malformed(const char* reason, const char* what, std::size_t offset) {
 }
 
 Status tooDeep(std::size_t limit, std::size_t offset) {
-  return Status::LimitExceeded(
-      "wbxml.too_deep", "nesting deeper than " + std::to_string(limit) +
-                            " at byte offset " + std::to_string(offset));
+  return Status::LimitExceeded("wbxml.too_deep", "nesting deeper than " + std::to_string(limit) +
+                                                     " at byte offset " + std::to_string(offset));
 }
 
 // [page][token] -> known, as one load in the parse loop (tagInfo() is in
@@ -163,7 +162,7 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
   EAS_RETURN_IF_ERROR(readMb("string table length"));
   if (v != 0) return malformed("wbxml.string_table", "string table is not empty", at);
 
-  // Open elements; the tag is needed for end(). One allocation per decode.
+  // Open elements (tag for end(), text/child flags); no allocation up to depth 64.
   TagStack open(std::min(limits.max_depth, n));  // depth <= number of bytes
   const KnownTable& known = knownTable();
   std::uint8_t page = 0;
@@ -251,7 +250,8 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
       return malformed("wbxml.attributes", "tag with attributes", off);
     }
     const Tag tag{page, static_cast<std::uint8_t>(b & 0x3F)};
-    if (!known.known[page][tag.token]) return malformed("wbxml.unknown_token", "unknown tag token", off);
+    if (!known.known[page][tag.token])
+      return malformed("wbxml.unknown_token", "unknown tag token", off);
     if (open.size() + 1 > limits.max_depth) return tooDeep(limits.max_depth, off);
     if (!open.empty()) {
       if (open.back().flags & TagStack::kHasText) return mixedContent(off);
@@ -291,8 +291,8 @@ class DocumentBuilder {
     if (!wbxml.empty()) std::memcpy(impl->data.get(), wbxml.data(), wbxml.size());
     impl->data[wbxml.size()] = 0;
     DocumentBuilder builder(impl, wbxml.size());
-    Status st = parse(reinterpret_cast<const std::uint8_t*>(impl->data.get()), wbxml.size(),
-                      limits, builder);
+    Status st = parse(reinterpret_cast<const std::uint8_t*>(impl->data.get()), wbxml.size(), limits,
+                      builder);
     if (!st.ok()) return st;
     return doc;
   }
@@ -332,7 +332,8 @@ class DocumentBuilder {
 
   Element* allocate() {
     if (left_ == 0) {
-      impl_->blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(next_block_ * sizeof(Element)));
+      impl_->blocks.push_back(
+          std::make_unique_for_overwrite<std::byte[]>(next_block_ * sizeof(Element)));
       cur_ = impl_->blocks.back().get();
       left_ = next_block_;
       next_block_ *= 2;

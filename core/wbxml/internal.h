@@ -37,8 +37,8 @@ enum class MbResult { kOk, kTruncated, kOverflow };
 
 // Reads an mb_u_int32 at data[*pos], advancing *pos. At most 5 bytes; a value
 // above 2^32-1 or a 6th continuation byte is an overflow.
-inline MbResult readMbUint32(const std::uint8_t* data, std::size_t size,
-                             std::size_t* pos, std::uint32_t* out) {
+inline MbResult readMbUint32(const std::uint8_t* data, std::size_t size, std::size_t* pos,
+                             std::uint32_t* out) {
   std::uint64_t v = 0;
   for (int i = 0; i < 5; ++i) {
     if (*pos >= size) return MbResult::kTruncated;
@@ -103,12 +103,12 @@ inline std::size_t findInvalidUtf8(const std::uint8_t* s, std::size_t n) {
       len = 2;
     } else if (c >= 0xE0 && c <= 0xEF) {
       len = 3;
-      if (c == 0xE0) lo = 0xA0;       // overlong
-      if (c == 0xED) hi = 0x9F;       // surrogates
+      if (c == 0xE0) lo = 0xA0;  // overlong
+      if (c == 0xED) hi = 0x9F;  // surrogates
     } else if (c >= 0xF0 && c <= 0xF4) {
       len = 4;
-      if (c == 0xF0) lo = 0x90;       // overlong
-      if (c == 0xF4) hi = 0x8F;       // > U+10FFFF
+      if (c == 0xF0) lo = 0x90;  // overlong
+      if (c == 0xF4) hi = 0x8F;  // > U+10FFFF
     } else {
       return i;  // continuation byte, C0/C1 overlong, F5..FF
     }

@@ -18,7 +18,7 @@
 namespace eas::wbxml {
 
 struct DecodeLimits {
-  std::size_t max_depth = 64;                 // nesting deeper -> wbxml.too_deep
+  std::size_t max_depth = 64;                  // nesting deeper -> wbxml.too_deep
   std::size_t max_size = 64u * 1024u * 1024u;  // larger -> wbxml.too_large
 };
 
@@ -51,9 +51,13 @@ class Element {
     explicit Iterator(const Element* e) : e_(e) {}
     const Element& operator*() const { return *e_; }
     const Element* operator->() const { return e_; }
-    Iterator& operator++() { e_ = e_->next_sibling_; return *this; }
+    Iterator& operator++() {
+      e_ = e_->next_sibling_;
+      return *this;
+    }
     bool operator!=(const Iterator& o) const { return e_ != o.e_; }
     bool operator==(const Iterator& o) const { return e_ == o.e_; }
+
    private:
     const Element* e_;
   };
@@ -131,6 +135,7 @@ class StringSink final : public Sink {
  public:
   explicit StringSink(std::string* out) : out_(out) {}
   void write(const char* data, std::size_t n) override { out_->append(data, n); }
+
  private:
   std::string* out_;
 };
@@ -162,6 +167,7 @@ class Writer {
   Writer& opaqueElement(Tag tag, std::string_view bytes);
   std::size_t depth() const;
   std::size_t bytesWritten() const;
+
  private:
   friend void encodeTo(const Document& doc, Writer& w);
   void flushPendingStart(bool with_content);

@@ -112,13 +112,26 @@ void appendEscaped(std::string_view s, std::string* out) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char* rep = nullptr;
     switch (s[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '"': rep = "&quot;"; break;
-      case '\'': rep = "&apos;"; break;
-      case '\r': rep = "&#13;"; break;  // parsers would turn a raw CR into LF
-      default: continue;
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '"':
+        rep = "&quot;";
+        break;
+      case '\'':
+        rep = "&apos;";
+        break;
+      case '\r':
+        rep = "&#13;";
+        break;  // parsers would turn a raw CR into LF
+      default:
+        continue;
     }
     out->append(s.data() + run, i - run);
     out->append(rep);
@@ -370,8 +383,8 @@ class XmlReader {
   void start(const char* qname, const char** atts) {
     if (!status_.ok()) return;
     if (frames_.size() + 1 > limits_.max_depth) {
-      status_ = Status::LimitExceeded("xml.too_deep", "nesting deeper than " +
-                                                          std::to_string(limits_.max_depth));
+      status_ = Status::LimitExceeded("xml.too_deep",
+                                      "nesting deeper than " + std::to_string(limits_.max_depth));
       XML_StopParser(parser_, XML_FALSE);
       return;
     }
@@ -387,8 +400,8 @@ class XmlReader {
     }
     const auto tag = tagByName(page, local);
     if (!tag) {
-      return fail("xml.unknown_tag", "unknown tag \"" + std::string(local) + "\" in " +
-                                         std::string(pageName(page)));
+      return fail("xml.unknown_tag",
+                  "unknown tag \"" + std::string(local) + "\" in " + std::string(pageName(page)));
     }
     const TagInfo* info = tagInfo(*tag);
     Frame f{*tag, (info->flags & kBinary) ? Frame::kBase64Opaque : Frame::kText, false};
@@ -437,13 +450,13 @@ class XmlReader {
                                           "DOCTYPE with an internal subset");
     }
   }
-  static void onEntityDecl(void* self, const XML_Char*, int, const XML_Char*, int,
-                           const XML_Char*, const XML_Char*, const XML_Char*, const XML_Char*) {
+  static void onEntityDecl(void* self, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
+                           const XML_Char*, const XML_Char*, const XML_Char*) {
     static_cast<XmlReader*>(self)->fail("xml.entity_declaration", "entity declaration");
   }
   static void onSkippedEntity(void* self, const XML_Char* name, int) {
-    static_cast<XmlReader*>(self)->fail("xml.entity_reference",
-                                        "reference to undefined entity \"" + std::string(name) + "\"");
+    static_cast<XmlReader*>(self)->fail(
+        "xml.entity_reference", "reference to undefined entity \"" + std::string(name) + "\"");
   }
 
   Writer* w_;

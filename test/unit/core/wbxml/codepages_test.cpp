@@ -1,23 +1,39 @@
-#include <catch2/catch.hpp>
+#include "core/wbxml/codepages.h"
 
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 #include <string>
 
-#include "core/wbxml/codepages.h"
-
 using namespace eas::wbxml;  // NOLINT
 
 TEST_CASE("page names match MS-ASWBXML 2.1.2.1 in both directions", "[wbxml][codepages]") {
-  const char* expected[] = {"AirSync",         "Contacts",          "Email",
-                            "AirNotify",       "Calendar",          "Move",
-                            "GetItemEstimate", "FolderHierarchy",   "MeetingResponse",
-                            "Tasks",           "ResolveRecipients", "ValidateCert",
-                            "Contacts2",       "Ping",              "Provision",
-                            "Search",          "GAL",               "AirSyncBase",
-                            "Settings",        "DocumentLibrary",   "ItemOperations",
-                            "ComposeMail",     "Email2",            "Notes",
-                            "RightsManagement", "Find"};
+  const char* expected[] = {"AirSync",
+                            "Contacts",
+                            "Email",
+                            "AirNotify",
+                            "Calendar",
+                            "Move",
+                            "GetItemEstimate",
+                            "FolderHierarchy",
+                            "MeetingResponse",
+                            "Tasks",
+                            "ResolveRecipients",
+                            "ValidateCert",
+                            "Contacts2",
+                            "Ping",
+                            "Provision",
+                            "Search",
+                            "GAL",
+                            "AirSyncBase",
+                            "Settings",
+                            "DocumentLibrary",
+                            "ItemOperations",
+                            "ComposeMail",
+                            "Email2",
+                            "Notes",
+                            "RightsManagement",
+                            "Find"};
   for (std::uint8_t p = 0; p < kNumCodePages; ++p) {
     CHECK(pageName(p) == expected[p]);
     CHECK(pageByName(expected[p]) == p);

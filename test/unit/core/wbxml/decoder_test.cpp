@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <random>
 #include <string>
@@ -106,8 +105,8 @@ TEST_CASE("mb_u_int32 edge cases", "[wbxml][decoder]") {
       {hex("81 00"), internal::MbResult::kOk, 128},
       {hex("82 2C"), internal::MbResult::kOk, 300},
       {hex("8F FF FF FF 7F"), internal::MbResult::kOk, 0xFFFFFFFFu},
-      {hex("80 80 80 80 00"), internal::MbResult::kOk, 0},  // redundant leading groups
-      {hex("90 80 80 80 00"), internal::MbResult::kOverflow, 0},  // 2^32
+      {hex("80 80 80 80 00"), internal::MbResult::kOk, 0},           // redundant leading groups
+      {hex("90 80 80 80 00"), internal::MbResult::kOverflow, 0},     // 2^32
       {hex("81 81 81 81 81 01"), internal::MbResult::kOverflow, 0},  // 6 bytes
       {hex("81"), internal::MbResult::kTruncated, 0},
       {hex("FF FF"), internal::MbResult::kTruncated, 0},
@@ -276,29 +275,35 @@ TEST_CASE("depth and size limits are configurable", "[wbxml][decoder]") {
 TEST_CASE("UTF-8 validation", "[wbxml][decoder]") {
   auto doc = [](const std::string& s) { return hex("03 01 6A 00 45 4B 03") + s + hex("00 01 01"); };
   const char* bad[] = {
-      "C0 80",        // overlong NUL
-      "C1 BF",        // overlong
-      "E0 80 80",     // overlong 3-byte
-      "E0 9F BF",     // overlong 3-byte (U+07FF)
-      "F0 80 80 80",  // overlong 4-byte
-      "F0 8F BF BF",  // overlong 4-byte (U+FFFF)
-      "ED A0 80",     // surrogate U+D800
-      "ED BF BF",     // surrogate U+DFFF
-      "F4 90 80 80",  // U+110000
-      "F5 80 80 80",  // beyond Unicode
-      "FF",           //
-      "80",           // lone continuation
-      "E2 82",        // truncated sequence
-      "F0 9F 98",     // truncated 4-byte
-      "E2 28 A1",     // bad continuation
+      "C0 80",                    // overlong NUL
+      "C1 BF",                    // overlong
+      "E0 80 80",                 // overlong 3-byte
+      "E0 9F BF",                 // overlong 3-byte (U+07FF)
+      "F0 80 80 80",              // overlong 4-byte
+      "F0 8F BF BF",              // overlong 4-byte (U+FFFF)
+      "ED A0 80",                 // surrogate U+D800
+      "ED BF BF",                 // surrogate U+DFFF
+      "F4 90 80 80",              // U+110000
+      "F5 80 80 80",              // beyond Unicode
+      "FF",                       //
+      "80",                       // lone continuation
+      "E2 82",                    // truncated sequence
+      "F0 9F 98",                 // truncated 4-byte
+      "E2 28 A1",                 // bad continuation
       "\"0123456789abcdef\" C3",  // truncated after the 8-byte fast path
   };
   for (const char* b : bad) {
     INFO(b);
     CHECK(reason(doc(hex(b))) == "wbxml.invalid_utf8");
   }
-  const char* good[] = {"\"plain ascii text longer than eight\"", "E2 82 AC", "F0 9F 98 80",
-                        "F4 8F BF BF", "ED 9F BF", "EE 80 80", "C2 80", "EF BF BF",
+  const char* good[] = {"\"plain ascii text longer than eight\"",
+                        "E2 82 AC",
+                        "F0 9F 98 80",
+                        "F4 8F BF BF",
+                        "ED 9F BF",
+                        "EE 80 80",
+                        "C2 80",
+                        "EF BF BF",
                         "\"abcdefgh\" E2 82 AC \"abcdefgh\""};
   for (const char* g : good) {
     INFO(g);
@@ -351,8 +356,8 @@ TEST_CASE("every strict prefix of a valid document is an error", "[wbxml][decode
       auto r = decode(std::string_view(d.bytes).substr(0, len));
       REQUIRE_FALSE(r.ok());
       const std::string why = r.status().reason();
-      CHECK((why == "wbxml.truncated" || why == "wbxml.unclosed" ||
-             why == "wbxml.empty_document" || why == "wbxml.opaque_length"));
+      CHECK((why == "wbxml.truncated" || why == "wbxml.unclosed" || why == "wbxml.empty_document" ||
+             why == "wbxml.opaque_length"));
     }
   }
 }

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "core/wbxml/wbxml.h"
@@ -96,11 +95,11 @@ TEST_CASE("SWITCH_PAGE only when the page changes", "[wbxml][writer]") {
     StringSink sink(&out);
     Writer w(sink);
     w.start(AirSync::Sync);
-    w.element(Email::Subject, "a").element(Email::To, "b");   // one switch to 2
-    w.element(AirSync::Status, "1");                          // back to 0
-    w.element(AirSync::SyncKey, "1");                         // no switch
-    w.empty(Email::Read);                                     // switch to 2
-    w.end();                                                  // END: no switch
+    w.element(Email::Subject, "a").element(Email::To, "b");  // one switch to 2
+    w.element(AirSync::Status, "1");                         // back to 0
+    w.element(AirSync::SyncKey, "1");                        // no switch
+    w.empty(Email::Read);                                    // switch to 2
+    w.end();                                                 // END: no switch
   }
   CHECK(out == hex("03 01 6A 00 45 00 02 54 03 \"a\" 00 01 56 03 \"b\" 00 01 00 00 4E 03 \"1\" "
                    "00 01 4B 03 \"1\" 00 01 00 02 15 01"));
@@ -113,7 +112,7 @@ TEST_CASE("Writer edge cases", "[wbxml][writer]") {
     StringSink sink(&out);
     Writer w(sink);
     w.start(AirSync::Sync);
-    w.start(AirSync::SyncKey).text("").end();            // empty text -> empty element
+    w.start(AirSync::SyncKey).text("").end();  // empty text -> empty element
     w.element(AirSync::WindowSize, std::int64_t{-42});
     w.element(AirSync::Limit, std::int64_t{9223372036854775807});
     w.element(AirSync::ServerId, std::string("a\0b", 3));  // NUL -> OPAQUE

@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "core/wbxml/xml.h"
 
+#include <catch2/catch.hpp>
 #include <random>
 #include <string>
 
 #include "core/wbxml/wbxml.h"
-#include "core/wbxml/xml.h"
 #include "test/unit/core/wbxml/test_docs.h"
 
 using namespace eas::wbxml;  // NOLINT
@@ -14,9 +14,9 @@ using eas::wbxml::testing::sampleDocs;
 namespace {
 
 // Sync with page switches, an opaque ConversationId and escaped text.
-const std::string kSync = hex(
-    "03016a00455c4f4b0331000152033500015700114546033200010100000156474d03313a3100015d0002540368"
-    "690001001649c3030001ff0100114a4b03783c7926000101000001010114010101");
+const std::string kSync =
+    hex("03016a00455c4f4b0331000152033500015700114546033200010100000156474d03313a3100015d0002540368"
+        "690001001649c3030001ff0100114a4b03783c7926000101000001010114010101");
 
 // What `wbxml2xml -l ACTIVESYNC -m 0` (libwbxml2 0.11.8) prints for kSync.
 const std::string kLibwbxmlCompact =
@@ -174,8 +174,7 @@ TEST_CASE("content XML cannot hold is base64 with an attribute", "[wbxml][xml]")
   REQUIRE(doc.ok());
   const std::string xml = toXml(*doc);
   CHECK(xml.find("<SyncKey wbxml-content=\"opaque-base64\">/wAB</SyncKey>") != std::string::npos);
-  CHECK(xml.find("<ServerId wbxml-content=\"string-base64\">YQFi</ServerId>") !=
-        std::string::npos);
+  CHECK(xml.find("<ServerId wbxml-content=\"string-base64\">YQFi</ServerId>") != std::string::npos);
   CHECK(xml.find("<Subject xmlns=\"Email:\"> x&#13;\ny </Subject>") != std::string::npos);
   auto back = xmlToWbxml(xml);
   REQUIRE(back.ok());
@@ -234,7 +233,8 @@ TEST_CASE("xmlToWbxml accepts the usual spellings", "[wbxml][xml]") {
     REQUIRE(r.ok());
     CHECK(*r == foldersync);
   }
-  auto r = xmlToWbxml(withDoctype("<Sync xmlns=\"AirSync:\"><SyncKey>&lt;&#x41;&amp;</SyncKey></Sync>"));
+  auto r =
+      xmlToWbxml(withDoctype("<Sync xmlns=\"AirSync:\"><SyncKey>&lt;&#x41;&amp;</SyncKey></Sync>"));
   REQUIRE(r.ok());
   CHECK(*r == hex("03 01 6A 00 45 4B 03 \"<A&\" 00 01 01"));
   // Elements without a namespace stay on the parent's page.
@@ -274,8 +274,8 @@ TEST_CASE("xmlToWbxml rejects bad and dangerous XML", "[wbxml][xml]") {
       {"attribute", "<Sync xmlns=\"AirSync:\" a=\"1\"/>", "xml.attribute"},
       {"bad content attribute", "<Sync xmlns=\"AirSync:\" wbxml-content=\"hex\"/>",
        "xml.attribute"},
-      {"bad base64",
-       "<SendMail xmlns=\"ComposeMail:\"><MIME>not base64!</MIME></SendMail>", "xml.bad_base64"},
+      {"bad base64", "<SendMail xmlns=\"ComposeMail:\"><MIME>not base64!</MIME></SendMail>",
+       "xml.bad_base64"},
       {"too deep", deep, "xml.too_deep"},
   };
   for (const Row& r : rows) {
@@ -323,9 +323,15 @@ TEST_CASE("random corruption of XML never crashes the reader", "[wbxml][xml]") {
       for (int k = 0; k < edits; ++k) {
         const std::size_t at = rng() % s.size();
         switch (rng() % 3) {
-          case 0: s[at] = alphabet[rng() % (sizeof alphabet - 1)]; break;
-          case 1: s.erase(at, 1 + rng() % 8); break;
-          default: s.insert(at, 1, alphabet[rng() % (sizeof alphabet - 1)]); break;
+          case 0:
+            s[at] = alphabet[rng() % (sizeof alphabet - 1)];
+            break;
+          case 1:
+            s.erase(at, 1 + rng() % 8);
+            break;
+          default:
+            s.insert(at, 1, alphabet[rng() % (sizeof alphabet - 1)]);
+            break;
         }
         if (s.empty()) s = "<";
       }
@@ -350,8 +356,9 @@ TEST_CASE("mixed content is refused on both sides", "[wbxml][xml]") {
   CHECK(xmlReason("<SendMail xmlns=\"ComposeMail:\"><MIME>QQ==<ClientId>c</ClientId></MIME>"
                   "</SendMail>") == "xml.mixed_content");
   // Whitespace around children is formatting, also in binary tags.
-  auto r = xmlToWbxml("<SendMail xmlns=\"ComposeMail:\"><MIME>\n <ClientId>c</ClientId>\n</MIME>"
-                      "</SendMail>");
+  auto r = xmlToWbxml(
+      "<SendMail xmlns=\"ComposeMail:\"><MIME>\n <ClientId>c</ClientId>\n</MIME>"
+      "</SendMail>");
   REQUIRE(r.ok());
   CHECK(*r == hex("03 01 6A 00 00 15 45 50 51 03 \"c\" 00 01 01 01"));
 }
