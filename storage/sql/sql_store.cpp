@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "core/base/log.h"
 #include "storage/sql/schema.h"
 #include "storage/testing_hooks.h"
 
@@ -323,7 +324,13 @@ auto SqlStore::withConnection(Fn&& fn) -> decltype(fn(std::declval<SqlConnection
     Status s = statusOf(r);
     if (s.code() != StatusCode::kUnavailable) return r;
     last = s;
+    if (log::enabled(log::Level::kDebug)) {
+      log::debug("storage: retrying (attempt " + std::to_string(attempt + 1) + ") on " +
+                 description_ + ": " + s.toString());
+    }
   }
+  log::warn("storage: giving up after " + std::to_string(kAttempts) + " attempts on " +
+            description_ + ": " + last.toString());
   return last;
 }
 

@@ -448,7 +448,9 @@ TEST_CASE("hostile strings round-trip verbatim or are refused alike", "[storage]
     ++seq;
 
     // Every device string field, settings key and value.
-    DeviceRef ref{"u" + std::to_string(seq), "d"};
+    // The device's own ids are hostile too where they fit a key.
+    DeviceRef ref = fits_key ? DeviceRef{v + "#" + std::to_string(seq), v}
+                             : DeviceRef{"u" + std::to_string(seq), "d"};
     Device d = sampleDevice(ref.user, ref.device_id);
     d.device_type = d.model = d.imei = d.friendly_name = d.os = d.os_language = v;
     d.phone_number = d.mobile_operator = d.user_agent = d.protocol_version = d.access_reason = v;
