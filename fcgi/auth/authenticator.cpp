@@ -142,6 +142,7 @@ class CachingAuthenticator final : public Authenticator {
         locked_by = "address";
       }
       if (locked_by != nullptr) {
+        lock.unlock();  // never write log lines under the mutex
         log::warn("auth: reject reason=auth.locked_out user=" + printable(creds.login) +
                   " addr=" + printable(client_address) + " locked_by=" + locked_by +
                   " remaining_s=" + std::to_string((until - now + 999) / 1000));
@@ -173,8 +174,17 @@ class CachingAuthenticator final : public Authenticator {
       return AuthenticatedUser{creds.login, creds.raw_user};
     }
     if (verified.reason() == "auth.bad_credentials") {
-      const int user_failures = recordFailure(users_, "user", user_key, now);
-      const int addr_failures = addr_key.empty() ? 0 : recordFailure(addresses_, "addr", addr_key, now);
+      bool user_locked = false, addr_locked = false;
+      const int user_failures = recordFailure(users_, user_key, now, &user_locked);
+      const int addr_failures =
+          addr_key.empty() ? 0 : recordFailure(addresses_, addr_key, now, &addr_locked);
+      lock.unlock();
+      if (user_locked)
+        log::warn("auth: lock-out user=" + printable(user_key) + " failures=" +
+                  std::to_string(user_failures) + " seconds=" + std::to_string(config_.lockout_seconds));
+      if (addr_locked)
+        log::warn("auth: lock-out addr=" + printable(addr_key) + " failures=" +
+                  std::to_string(addr_failures) + " seconds=" + std::to_string(config_.lockout_seconds));
       log::warn("auth: reject reason=auth.bad_credentials user=" + printable(creds.login) +
                 " addr=" + printable(client_address) +
                 " user_failures=" + std::to_string(user_failures) +
@@ -183,6 +193,7 @@ class CachingAuthenticator final : public Authenticator {
     }
     // The backend is down or answered something unexpected: not the user's
     // fault, so nothing is counted.
+    lock.unlock();
     log::error("auth: reject reason=" + verified.reason() + " user=" + printable(creds.login) +
                " addr=" + printable(client_address) + " (" + verified.message() + ")");
     return verified;
@@ -252,8 +263,7 @@ class CachingAuthenticator final : public Authenticator {
   }
 
   // Returns the failures within the window, this one included.
-  int recordFailure(ThrottleMap& map, const char* kind, const std::string& key,
-                    std::int64_t now) {
+  int recordFailure(ThrottleMap& map, const std::string& key, std::int64_t now, bool* locked_now) {
     if (!throttling()) return 0;
     if (map.size() >= config_.throttle_max_entries && map.find(key) == map.end())
       evictThrottle(map, now);
@@ -268,8 +278,7 @@ class CachingAuthenticator final : public Authenticator {
     if (count > config_.max_failures) {
       t.locked_until_ms = now + config_.lockout_seconds * 1000LL;
       t.failures.clear();  // the lock-out is the penalty; counting starts afresh after it
-      log::warn(std::string("auth: lock-out ") + kind + "=" + printable(key) + " failures=" + std::to_string(count) +
-                " seconds=" + std::to_string(config_.lockout_seconds));
+      *locked_now = true;
     }
     return count;
   }

@@ -300,8 +300,9 @@ TEST_CASE("log lines name user and address but never the password") {
   eas::log::setSink(quietSink);
   eas::log::setLevel(eas::log::Level::kInfo);
   REQUIRE(lines.size() >= 3);
-  bool saw_failure = false;
+  bool saw_failure = false, saw_lockout = false;
   for (const auto& l : lines) {
+    saw_lockout = saw_lockout || l.find("lock-out user=alice@example.test") != std::string::npos;
     INFO(l);
     CHECK(l.find("S3cr3t") == std::string::npos);
     CHECK(l.find("alice-pw") == std::string::npos);
@@ -313,6 +314,7 @@ TEST_CASE("log lines name user and address but never the password") {
     }
   }
   CHECK(saw_failure);
+  CHECK(saw_lockout);
 }
 
 TEST_CASE("concurrent requests are safe") {
