@@ -71,6 +71,7 @@ Result<std::unique_ptr<ImapSession>> ImapSessionPool::acquire(const std::string&
           u.idle.pop_back();
           ++u.inUse;
           ++stats_.reuses;
+          reused->markStale();
           break;
         }
         if (u.inUse < std::max<std::size_t>(config_.maxSessionsPerUser, 1)) {
@@ -312,6 +313,12 @@ class Backend final : public ImapMailBackend {
 
   static Result<Changes> changes(ImapSession& s, const std::string& folder, const Watermark& since,
                                  const std::vector<KnownItem>& known) {
+    // STATUS of the selected folder would answer this session's possibly
+    // outdated view (Dovecot): bring the view up to date first.
+    if (s.isSelected(folder)) {
+      EAS_RETURN_IF_ERROR(s.noop());
+      (void)s.select(folder);  // clears the stale mark, no command
+    }
     auto state = s.status(folder);
     if (!state.ok()) return state.status();
     if (since.uidValidity != state->uidValidity)

@@ -584,7 +584,7 @@ Status ImapSession::connectAndLogin(const ImapConfig& config, const std::string&
   if (config.useCondstore && hasEnable &&
       (mailimap_has_qresync(imap_) != 0 || mailimap_has_condstore(imap_) != 0)) {
     // QRESYNC implies CONDSTORE and adds VANISHED (expunges by UID).
-    const bool wantQresync = mailimap_has_qresync(imap_) != 0;
+    const bool wantQresync = config.useQresync && mailimap_has_qresync(imap_) != 0;
     clist* caps = clist_new();
     struct mailimap_capability* c =
         caps ? mailimap_capability_new(MAILIMAP_CAPABILITY_NAME, nullptr,
@@ -695,8 +695,12 @@ Result<FolderState> ImapSession::status(const std::string& folder) {
 }
 
 Result<std::uint32_t> ImapSession::select(const std::string& folder) {
-  if (hasSelected_ && selected_ == folder && imap_->imap_selection_info != nullptr)
+  if (hasSelected_ && selected_ == folder && imap_->imap_selection_info != nullptr) {
+    if (stale_) EAS_RETURN_IF_ERROR(noop());
+    stale_ = false;
     return imap_->imap_selection_info->sel_uidvalidity;
+  }
+  stale_ = false;
   hasSelected_ = false;
   EAS_RETURN_IF_ERROR(check(mailimap_select(imap_, folder.c_str()), "SELECT", folder));
   selected_ = folder;

@@ -27,6 +27,7 @@ struct ImapConfig {
   std::string tlsCaFile;    // empty: the system trust store
   int timeoutSeconds = 30;  // per network operation
   bool useCondstore = true; // ENABLE CONDSTORE/QRESYNC and use modseqs
+  bool useQresync = true;   // prefer QRESYNC (expunges as VANISHED) where offered
   // Pool (see ImapSessionPool).
   std::size_t maxSessionsPerUser = 4;
   std::int64_t idleTimeoutMs = 5 * 60 * 1000;  // idle sessions older than this are closed
@@ -64,7 +65,12 @@ class ImapSession {
   Result<std::vector<FolderInfo>> list();
   Result<FolderState> status(const std::string& folder);
   // SELECT unless `folder` is already selected; returns its UIDVALIDITY.
+  // An already selected folder gets a NOOP first when the session was
+  // idle in the pool (markStale): Dovecot shows a session the changes of
+  // others only at command boundaries.
   Result<std::uint32_t> select(const std::string& folder);
+  bool isSelected(const std::string& folder) const { return hasSelected_ && selected_ == folder; }
+  void markStale() { stale_ = true; }
   // Every UID of the selected folder with its flags.
   Result<std::vector<KnownItem>> fetchAllFlags();
   struct ModseqChanges {
@@ -98,6 +104,7 @@ class ImapSession {
   std::string selected_;
   bool hasSelected_ = false;
   bool broken_ = false;
+  bool stale_ = false;
   bool condstore_ = false, qresync_ = false, move_ = false, uidplus_ = false;
   int tagBase_ = 0;
   std::uint64_t fetches_ = 0;
