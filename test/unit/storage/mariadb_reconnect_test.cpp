@@ -89,7 +89,10 @@ TEST_CASE("MariaDB: wrong password and unreachable server are clear errors", "[s
   REQUIRE_FALSE(closed.ok());
   CHECK(closed.status().reason() == "store.unavailable");
   // A reachable server with an empty database: no schema.
-  auto empty = openMetadataStore(env["EAS_TEST_MYSQL_URL"]);
+  std::string db;
+  auto empty = openMetadataStore(freshMysqlDatabase("empty", &db));
   REQUIRE_FALSE(empty.ok());
   CHECK(empty.status().reason() == "store.schema_missing");
+  CHECK(empty.status().message().find("easctl db upgrade") != std::string::npos);
+  mysqlAdminSql("DROP DATABASE IF EXISTS " + db);
 }
