@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: installs the packages, builds eas-fcgi and starts, on
 # localhost only, a private Dovecot with two demo users, eas-fcgi and nginx
-# in front of it. Prints the EAS URL, the users' credentials and the IMAP
-# and SMTP addresses.
+# in front of it, and (as root) Postfix on loopback delivering to Dovecot.
+# Prints the EAS URL, the users' credentials and the IMAP and SMTP addresses.
 #
 #   deploy/quickstart.sh          install, build, start (again: restart)
 #   deploy/quickstart.sh stop     stop everything it started
@@ -29,8 +29,107 @@ domain=example.test
 say() { echo "quickstart: $*"; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 
+postfix_conf=$state/postfix/conf
+
+postfix_running() {
+  local pidf=$state/postfix/queue/pid/master.pid
+  [ -s "$pidf" ] && kill -0 "$(tr -d ' ' <"$pidf")" 2>/dev/null
+}
+
+stop_postfix() {
+  if postfix_running; then
+    postfix -c "$postfix_conf" stop >/dev/null 2>&1 || kill -TERM "$(tr -d ' ' <"$state/postfix/queue/pid/master.pid")" || true
+    echo "postfix: stopped"
+  fi
+}
+
+# Postfix on 127.0.0.1:<port>, delivering @example.test to Dovecot over LMTP
+# (no relaying anywhere else). Needs root. Sets smtp_port, or smtp_why.
+start_postfix() {
+  smtp_port="" smtp_why=""
+  if [ "$(id -u)" -ne 0 ]; then smtp_why="needs root"; return 0; fi
+  command -v postfix >/dev/null || { smtp_why="postfix not installed"; return 0; }
+  stop_postfix >/dev/null 2>&1 || true
+  local d=$state/postfix port
+  mkdir -p "$postfix_conf" "$d/queue" "$d/data"
+  chown postfix "$d/data"
+  port=2525
+  port_free "$port" || port=$(( 20000 + RANDOM % 40000 ))
+  cat >"$postfix_conf/main.cf" <<CONF
+# Written by deploy/quickstart.sh; regenerated on every start.
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $d/postfix.log
+maillog_file_prefixes = $d
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = localhost
+mydomain = localdomain
+myorigin = localhost
+# Nothing is delivered locally; $domain goes to Dovecot over LMTP. No alias
+# domains (real-servers.md: an alias domain would reject the real users).
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+virtual_alias_domains =
+virtual_mailbox_domains = $domain
+virtual_transport = lmtp:unix:$state/dovecot/lmtp
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_tls_security_level = none
+smtp_tls_security_level = none
+smtputf8_enable = no
+biff = no
+CONF
+  # Debian's master.cf chroots most services; ours runs none chrooted, so
+  # that the LMTP client reaches Dovecot's socket under $state.
+  cat >"$postfix_conf/master.cf" <<CONF
+127.0.0.1:$port inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+local unix - n n - - local
+virtual unix - n n - - virtual
+lmtp unix - - n - - lmtp
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+CONF
+  if ! setsid postfix -c "$postfix_conf" start </dev/null >>"$d/start.out" 2>&1; then
+    smtp_why="postfix did not start (see $d/postfix.log)"
+    return 0
+  fi
+  local ok=0
+  for _ in $(seq 1 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then ok=1; break; fi
+    sleep 0.1
+  done
+  [ $ok -eq 1 ] || { smtp_why="postfix does not answer on 127.0.0.1:$port (see $d/postfix.log)"; return 0; }
+  smtp_port=$port
+  echo "$port" >"$d/port"
+}
+
 stop_all() {
   [ -d "$state" ] || { say "nothing to stop ($state does not exist)"; return 0; }
+  stop_postfix || true
   "$top/deploy/local/nginx.sh" stop "$state/nginx" || true
   "$top/deploy/local/eas-fcgi.sh" stop "$state/eas-fcgi" || true
   "$top/deploy/local/dovecot.sh" stop "$state/dovecot" || true
@@ -55,7 +154,11 @@ print_summary() {
     echo "Password $n:     $pass"
   done <"$state/users"
   echo "IMAP:           127.0.0.1:$imap_port (plain, same credentials)"
-  echo "SMTP:           not started yet (no Postfix in the quick-start so far)"
+  if postfix_running && [ -s "$state/postfix/port" ]; then
+    echo "SMTP:           127.0.0.1:$(cat "$state/postfix/port") (Postfix, no auth; accepts mail for @$domain from loopback, delivers to Dovecot)"
+  else
+    echo "SMTP:           not started${smtp_why:+ ($smtp_why)}"
+  fi
   echo "Try:            curl -i -X OPTIONS -u '$(head -n1 "$state/users")' $url/Microsoft-Server-ActiveSync"
   echo "Logs:           $state/eas-fcgi/eas-fcgi.log, $state/nginx/error.log, $state/dovecot/dovecot.log"
   echo "Config:         $state/eas-fcgi/eas-fcgi.ini (every key: deploy/eas-fcgi.ini.example)"
@@ -105,6 +208,38 @@ say "starting Dovecot (IMAP + LMTP on loopback)"
 "$top/deploy/local/dovecot.sh" start "$state/dovecot" "$state/users"
 imap_host=$(sed -n 's/^IMAP_HOST=//p' "$state/dovecot/env")
 imap_port=$(sed -n 's/^IMAP_PORT=//p' "$state/dovecot/env")
+
+say "starting Postfix (SMTP on loopback, delivering to Dovecot LMTP)"
+start_postfix
+if [ -n "$smtp_port" ]; then
+  # A welcome message proves SMTP -> Postfix -> LMTP -> Dovecot.
+  first_login=$(head -n1 "$state/users" | cut -d: -f1)
+  python3 - "$smtp_port" "$first_login" <<'PY' || say "WARNING: the welcome mail could not be sent"
+import smtplib, sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"] = "quickstart@localhost"
+m["To"] = sys.argv[2]
+m["Subject"] = "Welcome to the eas-fcgi demo"
+m.set_content("This message came in over SMTP (Postfix) and LMTP (Dovecot).\n")
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+    s.send_message(m)
+PY
+  mail_root=$(sed -n 's/^MAIL_ROOT=//p' "$state/dovecot/env")
+  newdir=$mail_root/${first_login#*@}/${first_login%@*}/Maildir/new
+  delivered=0
+  for _ in $(seq 1 50); do
+    if [ -n "$(ls -A "$newdir" 2>/dev/null)" ]; then delivered=1; break; fi
+    sleep 0.1
+  done
+  if [ $delivered -eq 1 ]; then
+    say "Postfix on 127.0.0.1:$smtp_port; a welcome mail reached $first_login's INBOX"
+  else
+    say "WARNING: Postfix on 127.0.0.1:$smtp_port, but the welcome mail did not reach $newdir (see $state/postfix/postfix.log)"
+  fi
+else
+  say "SMTP not started: $smtp_why"
+fi
 
 port=$want_port
 if ! port_free "$port"; then
