@@ -243,10 +243,19 @@ protocol lmtp {
 }
 EOF
     : >>"$base/dovecot.log"
-    setsid dovecot -c "$conf" </dev/null >>"$base/dovecot.log" 2>&1 || {
+    local log_size
+    log_size=$(stat -c %s "$base/dovecot.log")
+    if ! setsid dovecot -c "$conf" </dev/null >>"$base/dovecot.log" 2>&1; then
+      # Another daemon may have taken the port since free_port looked: retry.
+      if tail -c +"$((log_size + 1))" "$base/dovecot.log" | grep -q "Address already in use"; then
+        echo "dovecot.sh: port $port taken meanwhile, retrying" >&2
+        rm -rf "$rundir"
+        mkdir -p "$rundir"
+        continue
+      fi
       tail -n 20 "$base/dovecot.log" >&2
       die "dovecot -c $conf failed"
-    }
+    fi
     # `dovecot` forks the master and returns; the master writes its pid
     # file a moment later. Wait (at most 15 s) for pid, LMTP socket and greeting.
     local ok=0
