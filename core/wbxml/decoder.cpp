@@ -21,8 +21,7 @@ static_assert(std::is_trivially_destructible_v<Element>);
 static_assert(alignof(Element) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 struct Document::Impl {
-  std::unique_ptr<char[]> data;  // the input, copied once
-  std::size_t size = 0;
+  std::string data;  // the input (copied once, or moved in by decodeOwned)
   // Element arena: raw blocks; elements are placement-constructed when handed
   // out, so an over-estimated block costs only untouched memory. Element is
   // trivially destructible.
@@ -43,7 +42,7 @@ const Element& Document::root() const {
   return *impl_->root;
 }
 
-std::size_t Document::inputSize() const { return impl_ ? impl_->size : 0; }
+std::size_t Document::inputSize() const { return impl_ ? impl_->data.size() : 0; }
 
 std::size_t Element::childCount() const {
   std::size_t n = 0;
@@ -281,18 +280,15 @@ Status parse(const std::uint8_t* d, std::size_t n, const DecodeLimits& limits, H
 // element count, so there is no allocation per element.
 class DocumentBuilder {
  public:
-  static Result<Document> decode(std::string_view wbxml, const DecodeLimits& limits) {
+  static Result<Document> decode(std::string wbxml, const DecodeLimits& limits) {
     if (wbxml.size() > limits.max_size) return tooLarge(wbxml.size(), limits.max_size);
     Document doc;
     doc.impl_ = std::make_unique<Document::Impl>();
     Document::Impl* impl = doc.impl_.get();
-    impl->size = wbxml.size();
-    impl->data = std::make_unique_for_overwrite<char[]>(wbxml.size() + 1);
-    if (!wbxml.empty()) std::memcpy(impl->data.get(), wbxml.data(), wbxml.size());
-    impl->data[wbxml.size()] = 0;
-    DocumentBuilder builder(impl, wbxml.size());
-    Status st = parse(reinterpret_cast<const std::uint8_t*>(impl->data.get()), wbxml.size(), limits,
-                      builder);
+    impl->data = std::move(wbxml);
+    const std::size_t n = impl->data.size();
+    DocumentBuilder builder(impl, n);
+    Status st = parse(reinterpret_cast<const std::uint8_t*>(impl->data.data()), n, limits, builder);
     if (!st.ok()) return st;
     return doc;
   }
@@ -367,7 +363,12 @@ class DocumentBuilder {
 };
 
 Result<Document> decode(std::string_view wbxml, const DecodeLimits& limits) {
-  return DocumentBuilder::decode(wbxml, limits);
+  if (wbxml.size() > limits.max_size) return tooLarge(wbxml.size(), limits.max_size);
+  return DocumentBuilder::decode(std::string(wbxml), limits);
+}
+
+Result<Document> decodeOwned(std::string wbxml, const DecodeLimits& limits) {
+  return DocumentBuilder::decode(std::move(wbxml), limits);
 }
 
 namespace {

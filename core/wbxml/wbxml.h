@@ -106,6 +106,9 @@ class Document {
 // elements, not both: no ActiveSync element mixes them, and the tree could
 // not keep their order (wbxml.mixed_content).
 Result<Document> decode(std::string_view wbxml, const DecodeLimits& limits = {});
+// The same, taking over the caller's buffer instead of copying it (the HTTP
+// layer's request body): decodeOwned(std::move(body)).
+Result<Document> decodeOwned(std::string wbxml, const DecodeLimits& limits = {});
 
 // Streaming decoder: SAX-style callbacks, no tree. Same checks as decode().
 // Events are delivered as the input is read, so a handler may have seen some

@@ -401,3 +401,35 @@ TEST_CASE("streaming decoder gives the same events as the tree", "[wbxml][decode
     CHECK(rec.events == tree);
   }
 }
+
+TEST_CASE("decodeOwned takes the buffer and decodes like decode", "[wbxml][decoder]") {
+  for (const auto& d : sampleDocs()) {
+    INFO(d.name);
+    std::string body = d.bytes;
+    const char* original = body.data();
+    auto a = decode(d.bytes);
+    auto b = decodeOwned(std::move(body));
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(encode(*a) == encode(*b));
+    CHECK(b->inputSize() == d.bytes.size());
+    // Long inputs (beyond the small-string buffer) are moved, not copied:
+    // texts point into the caller's buffer.
+    const Element* e = &b->root();
+    while (e && e->text().empty()) e = e->firstChild() ? e->firstChild() : e->nextSibling();
+    if (d.bytes.size() > 64) {
+      REQUIRE(e != nullptr);
+      const char* t = e->text().data();
+      CHECK(t >= original);
+      CHECK(t < original + d.bytes.size());
+    }
+  }
+  DecodeLimits small;
+  small.max_size = 3;
+  auto r = decodeOwned(sampleDocs()[0].bytes, small);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().reason() == "wbxml.too_large");
+  r = decodeOwned(hex("03 01 6A 00 45"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().reason() == "wbxml.unclosed");
+}
