@@ -393,3 +393,71 @@ TEST_CASE("SIGTERM drains: a request in flight is answered, then the master exit
   struct stat st{};
   CHECK(::stat(inst.socket().c_str(), &st) != 0);  // socket removed at exit
 }
+
+TEST_CASE("SIGHUP can grow and shrink the pool", "[runtime][integration]") {
+  Instance inst("resize");
+  inst.start(kBase);
+  REQUIRE(inst.waitWorkers([](const std::vector<pid_t>& w) { return w.size() == 2; }));
+  auto rewrite = [&](const std::string& from, const std::string& to) {
+    std::string ini = readFile(inst.ini());
+    auto pos = ini.find(from);
+    REQUIRE(pos != std::string::npos);
+    ini.replace(pos, from.size(), to);
+    std::ofstream out(inst.ini(), std::ios::trunc);
+    out << ini;
+  };
+  rewrite("workers = 2", "workers = 3");
+  REQUIRE(::kill(inst.master(), SIGHUP) == 0);
+  CHECK(inst.waitWorkers([](const std::vector<pid_t>& w) { return w.size() == 3; }));
+  rewrite("workers = 3", "workers = 1");
+  REQUIRE(::kill(inst.master(), SIGHUP) == 0);
+  CHECK(inst.waitWorkers([](const std::vector<pid_t>& w) { return w.size() == 1; }));
+  FcgiReply after = optionsRequest(inst.socket());
+  CHECK((after.ok && after.status == 401));
+}
+
+TEST_CASE("a listening socket inherited on fd 0 (spawn-fcgi) is used instead of server.socket",
+          "[runtime][integration]") {
+  if (std::system("command -v spawn-fcgi >/dev/null 2>&1") != 0) {
+    FAIL("spawn-fcgi is not installed (deploy/install-deps.sh lists it)");
+  }
+  std::string dir = std::string(EAS_BINARY_DIR) + "/run/runtime_pool/spawn";
+  ::mkdir((std::string(EAS_BINARY_DIR) + "/run").c_str(), 0755);
+  ::mkdir((std::string(EAS_BINARY_DIR) + "/run/runtime_pool").c_str(), 0755);
+  ::mkdir(dir.c_str(), 0755);
+  std::string sock = dir + "/spawned.sock";
+  std::string pidfile = dir + "/eas-fcgi.pid";
+  std::string log = dir + "/eas-fcgi.log";
+  ::unlink(sock.c_str());
+  ::unlink(log.c_str());
+  ::unlink(pidfile.c_str());
+  {
+    std::ofstream ini(dir + "/eas-fcgi.ini", std::ios::trunc);
+    ini << "[server]\n"
+           "socket = " << dir << "/never-bound.sock\n"
+           "workers = 1\nthreads = 2\npid_file = " << pidfile << "\n"
+           "[auth]\nimap_port = 1\n";
+  }
+  std::string cmd = "setsid spawn-fcgi -n -s " + shellQuote(sock) + " -- " + shellQuote(EAS_FCGI_BINARY) +
+                    " --config " + shellQuote(dir + "/eas-fcgi.ini") + " </dev/null >>" + shellQuote(log) +
+                    " 2>&1 &";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  pid_t master = 0;
+  auto until = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < until) {
+    master = static_cast<pid_t>(std::atol(readFile(pidfile).c_str()));
+    if (master > 0 && readFile(log).find("accepting with") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  INFO(readFile(log));
+  REQUIRE(alive(master));
+  CHECK(readFile(log).find("listening on inherited fd 0") != std::string::npos);
+  FcgiReply r = optionsRequest(sock);
+  CHECK((r.ok && r.status == 401));
+  struct stat st{};
+  CHECK(::stat((dir + "/never-bound.sock").c_str(), &st) != 0);
+  REQUIRE(::kill(master, SIGTERM) == 0);
+  until = Clock::now() + std::chrono::seconds(15);
+  while (alive(master) && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_FALSE(alive(master));
+}
