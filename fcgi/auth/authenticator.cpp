@@ -16,12 +16,13 @@
 //
 // One mutex guards the tables; the verifier runs outside it, one
 // verification per login at a time (others for that login wait and re-check).
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "fcgi/auth/authenticator.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
@@ -37,7 +38,6 @@
 #include <vector>
 
 #include "core/base/log.h"
-#include "fcgi/auth/authenticator.h"
 
 namespace eas::auth {
 namespace {
@@ -180,15 +180,16 @@ class CachingAuthenticator final : public Authenticator {
           addr_key.empty() ? 0 : recordFailure(addresses_, addr_key, now, &addr_locked);
       lock.unlock();
       if (user_locked)
-        log::warn("auth: lock-out user=" + printable(user_key) + " failures=" +
-                  std::to_string(user_failures) + " seconds=" + std::to_string(config_.lockout_seconds));
+        log::warn("auth: lock-out user=" + printable(user_key) +
+                  " failures=" + std::to_string(user_failures) +
+                  " seconds=" + std::to_string(config_.lockout_seconds));
       if (addr_locked)
-        log::warn("auth: lock-out addr=" + printable(addr_key) + " failures=" +
-                  std::to_string(addr_failures) + " seconds=" + std::to_string(config_.lockout_seconds));
+        log::warn("auth: lock-out addr=" + printable(addr_key) +
+                  " failures=" + std::to_string(addr_failures) +
+                  " seconds=" + std::to_string(config_.lockout_seconds));
       log::warn("auth: reject reason=auth.bad_credentials user=" + printable(creds.login) +
-                " addr=" + printable(client_address) +
-                " user_failures=" + std::to_string(user_failures) +
-                " addr_failures=" + std::to_string(addr_failures));
+                " addr=" + printable(client_address) + " user_failures=" +
+                std::to_string(user_failures) + " addr_failures=" + std::to_string(addr_failures));
       return verified;
     }
     // The backend is down or answered something unexpected: not the user's
@@ -300,7 +301,8 @@ class CachingAuthenticator final : public Authenticator {
     order.reserve(map.size());
     for (const auto& [k, t] : map) order.push_back({{now < t.locked_until_ms, t.last_ms}, k});
     std::sort(order.begin(), order.end());
-    for (std::size_t i = 0; i < order.size() && map.size() > target; ++i) map.erase(order[i].second);
+    for (std::size_t i = 0; i < order.size() && map.size() > target; ++i)
+      map.erase(order[i].second);
   }
 
   void evictCache(std::int64_t now) {

@@ -36,7 +36,7 @@ Result<Credentials> parseBasicAuthorization(std::string_view header_value,
                                             std::string_view default_domain);
 
 struct AuthenticatedUser {
-  std::string login;     // "user@domain", lower-cased domain
+  std::string login;  // "user@domain", lower-cased domain
   std::string raw_user;
 };
 
@@ -54,14 +54,14 @@ struct AuthConfig {
   int imap_port = 143;
   enum class Tls { kNone, kStartTls, kImaps } imap_tls = Tls::kNone;
   bool tls_verify = true;
-  std::string default_domain;      // appended to a bare "user"
-  int cache_ttl_seconds = 300;     // lifetime of a verified credential
-  int max_failures = 5;            // per user and per client address ...
+  std::string default_domain;        // appended to a bare "user"
+  int cache_ttl_seconds = 300;       // lifetime of a verified credential
+  int max_failures = 5;              // per user and per client address ...
   int failure_window_seconds = 300;  // ... within this window ...
-  int lockout_seconds = 900;       // ... locks out for this long
-  std::string realm = "eas-fcgi";  // WWW-Authenticate realm
-  int imap_timeout_seconds = 10;   // connect, TLS handshake and each read
-  std::string tls_ca_file;         // extra CA bundle (PEM) for tls_verify; empty: system store
+  int lockout_seconds = 900;         // ... locks out for this long
+  std::string realm = "eas-fcgi";    // WWW-Authenticate realm
+  int imap_timeout_seconds = 10;     // connect, TLS handshake and each read
+  std::string tls_ca_file;           // extra CA bundle (PEM) for tls_verify; empty: system store
   std::size_t cache_max_entries = 10000;      // verified logins kept (oldest evicted)
   std::size_t throttle_max_entries = 100000;  // users + addresses tracked (idle evicted first)
 };

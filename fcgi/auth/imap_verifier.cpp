@@ -5,12 +5,11 @@
 // certificate itself, so with tls_verify the chain it received is checked
 // here with OpenSSL (trust store, server purpose, host name or IP) BEFORE
 // the password is sent.
+#include <arpa/inet.h>
 #include <libetpan/libetpan.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
-
-#include <arpa/inet.h>
 
 #include <cstdint>
 #include <memory>
@@ -40,7 +39,7 @@ struct X509Deleter {
   void operator()(X509* x) const { X509_free(x); }
   void operator()(X509_STORE* s) const { X509_STORE_free(s); }
   void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
-  void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
+  void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
 };
 
 X509* parseDer(const MMAPString* der) {
@@ -67,9 +66,10 @@ Status verifyPeer(mailstream* stream, const AuthConfig& config) {
 
   std::unique_ptr<X509_STORE, X509Deleter> store(X509_STORE_new());
   if (!store) return unavailable("out of memory");
-  const int loaded = config.tls_ca_file.empty()
-                         ? X509_STORE_set_default_paths(store.get())
-                         : X509_STORE_load_locations(store.get(), config.tls_ca_file.c_str(), nullptr);
+  const int loaded =
+      config.tls_ca_file.empty()
+          ? X509_STORE_set_default_paths(store.get())
+          : X509_STORE_load_locations(store.get(), config.tls_ca_file.c_str(), nullptr);
   if (loaded != 1) return unavailable("cannot load the CA store " + config.tls_ca_file);
 
   std::unique_ptr<X509_STORE_CTX, X509Deleter> ctx(X509_STORE_CTX_new());
@@ -102,7 +102,8 @@ class ImapVerifier final : public CredentialVerifier {
     if (config_.imap_port <= 0 || config_.imap_port > 65535) return unavailable("bad IMAP port");
     std::unique_ptr<mailimap, void (*)(mailimap*)> imap(mailimap_new(0, nullptr), mailimap_free);
     if (!imap) return unavailable("out of memory");
-    mailimap_set_timeout(imap.get(), config_.imap_timeout_seconds > 0 ? config_.imap_timeout_seconds : 10);
+    mailimap_set_timeout(imap.get(),
+                         config_.imap_timeout_seconds > 0 ? config_.imap_timeout_seconds : 10);
 
     const auto port = static_cast<std::uint16_t>(config_.imap_port);
     std::string host = config_.imap_host;
@@ -116,15 +117,18 @@ class ImapVerifier final : public CredentialVerifier {
         if (connected(r)) {
           r = mailimap_socket_starttls_with_callback(imap.get(), setServerName, &host);
           if (r != MAILIMAP_NO_ERROR)
-            return unavailable("STARTTLS with " + where + " failed (libetpan " + std::to_string(r) + ")");
+            return unavailable("STARTTLS with " + where + " failed (libetpan " + std::to_string(r) +
+                               ")");
         }
         break;
       case AuthConfig::Tls::kImaps:
-        r = mailimap_ssl_connect_with_callback(imap.get(), host.c_str(), port, setServerName, &host);
+        r = mailimap_ssl_connect_with_callback(imap.get(), host.c_str(), port, setServerName,
+                                               &host);
         break;
     }
     if (!connected(r))
-      return unavailable("cannot connect to IMAP " + where + " (libetpan " + std::to_string(r) + ")");
+      return unavailable("cannot connect to IMAP " + where + " (libetpan " + std::to_string(r) +
+                         ")");
     if (r == MAILIMAP_NO_ERROR_AUTHENTICATED)  // PREAUTH: the password would prove nothing
       return unavailable("IMAP " + where + " pre-authenticated the connection");
     if (config_.imap_tls != AuthConfig::Tls::kNone && config_.tls_verify) {

@@ -52,17 +52,29 @@ std::string lower(std::string_view s) {
 void appendEscaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
 }
 
-void element(std::string& out, std::string_view indent, std::string_view name, std::string_view text) {
+void element(std::string& out, std::string_view indent, std::string_view name,
+             std::string_view text) {
   out.append(indent).append("<").append(name).append(">");
   appendEscaped(out, text);
   out.append("</").append(name).append(">\n");
@@ -184,7 +196,8 @@ std::string errorTime() {
   const std::time_t t = system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  const auto ticks = duration_cast<nanoseconds>(now.time_since_epoch()).count() % 1'000'000'000 / 100;
+  const auto ticks =
+      duration_cast<nanoseconds>(now.time_since_epoch()).count() % 1'000'000'000 / 100;
   char buf[32];
   std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<long long>(ticks));
@@ -206,7 +219,11 @@ HttpReply frameworkError(int http_status, int code, std::string_view message, st
   b = xmlHeader();
   b.append("<Autodiscover xmlns=\"").append(kResponseNs).append("\">\n");
   b.append("  <Response>\n");
-  b.append("    <Error Time=\"").append(errorTime()).append("\" Id=\"").append(errorId()).append("\">\n");
+  b.append("    <Error Time=\"")
+      .append(errorTime())
+      .append("\" Id=\"")
+      .append(errorId())
+      .append("\">\n");
   element(b, "      ", "ErrorCode", std::to_string(code));
   element(b, "      ", "Message", message);
   b.append("      <DebugData />\n");
@@ -223,7 +240,8 @@ void openMobileSyncResponse(std::string& b, const AutodiscoverConfig& config) {
 
 void closeMobileSyncResponse(std::string& b) { b.append("  </Response>\n</Autodiscover>\n"); }
 
-HttpReply addressError(std::string_view email, const AutodiscoverConfig& config, std::string reason) {
+HttpReply addressError(std::string_view email, const AutodiscoverConfig& config,
+                       std::string reason) {
   HttpReply reply;
   reply.reason = std::move(reason);
   std::string& b = reply.body;
@@ -281,8 +299,10 @@ HttpReply handleAutodiscover(std::string_view request_body, const auth::Authenti
     return frameworkError(200, 601, "Provider is not available", "autodiscover.unsupported_schema");
 
   const std::string_view requested = trim(req.email);
-  if (requested.empty()) return frameworkError(200, 600, "Invalid Request", "autodiscover.invalid_request");
-  if (!plausibleAddress(requested)) return addressError(requested, config, "autodiscover.unknown_address");
+  if (requested.empty())
+    return frameworkError(200, 600, "Invalid Request", "autodiscover.invalid_request");
+  if (!plausibleAddress(requested))
+    return addressError(requested, config, "autodiscover.unknown_address");
 
   const auto at = requested.rfind('@');
   const std::string address =
@@ -296,9 +316,8 @@ HttpReply handleAutodiscover(std::string_view request_body, const auth::Authenti
   // The address must be the authenticated user's own (a login without a
   // domain, when no default domain is configured, matches the local part).
   const std::string login = lower(user.login);
-  const bool mine = login.find('@') == std::string::npos
-                        ? lower(requested.substr(0, at)) == login
-                        : lower(address) == login;
+  const bool mine = login.find('@') == std::string::npos ? lower(requested.substr(0, at)) == login
+                                                         : lower(address) == login;
   if (!mine) return addressError(address, config, "autodiscover.address_mismatch");
 
   if (config.mobilesync_url.empty())
@@ -309,7 +328,8 @@ HttpReply handleAutodiscover(std::string_view request_body, const auth::Authenti
   std::string& b = reply.body;
   openMobileSyncResponse(b, config);
   b.append("    <User>\n");
-  element(b, "      ", "DisplayName", display_name.empty() ? std::string_view(address) : display_name);
+  element(b, "      ", "DisplayName",
+          display_name.empty() ? std::string_view(address) : display_name);
   element(b, "      ", "EMailAddress", address);
   b.append("    </User>\n    <Action>\n      <Settings>\n        <Server>\n");
   element(b, "          ", "Type", "MobileSync");

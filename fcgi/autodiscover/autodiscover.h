@@ -16,7 +16,7 @@ namespace eas::autodiscover {
 
 // An extra protocol to announce (the seed's SmartDiscover), e.g. IMAP.
 struct ExtraProtocol {
-  std::string type;    // "IMAP", "SMTP", "CalDAV", ...
+  std::string type;  // "IMAP", "SMTP", "CalDAV", ...
   std::string server;
   int port = 0;
   std::string login_name;  // "%u" is replaced by the user's address
@@ -26,7 +26,7 @@ struct ExtraProtocol {
 struct AutodiscoverConfig {
   std::string mobilesync_url;  // e.g. https://mail.example.test/Microsoft-Server-ActiveSync
   std::vector<ExtraProtocol> extra_protocols;
-  std::vector<std::string> domains;  // addresses outside these are unknown; empty: any domain
+  std::vector<std::string> domains;       // addresses outside these are unknown; empty: any domain
   std::size_t max_request_bytes = 16384;  // larger bodies get 413 (a real request is ~400 bytes)
   std::string culture = "en:us";          // MS-ASCMD §2.2.3.38: "en:us" as Exchange 2010+ sends
 };
@@ -48,8 +48,8 @@ struct HttpReply {
 //   autodiscover.invalid_request     200, Error/ErrorCode 600 (no or several Request, no
 //                                    EMailAddress or AcceptableResponseSchema, wrong root)
 //   autodiscover.malformed           200, ErrorCode 600 (not well-formed XML, bad encoding)
-//   autodiscover.doctype             200, ErrorCode 600 (any DOCTYPE: no entities, internal or external)
-//   autodiscover.too_large           413, ErrorCode 600 (body over max_request_bytes)
+//   autodiscover.doctype             200, ErrorCode 600 (any DOCTYPE: no entities, internal or
+//   external) autodiscover.too_large           413, ErrorCode 600 (body over max_request_bytes)
 //   autodiscover.unknown_address     200, Action/Error/Status 2 (domain not served, bad address)
 //   autodiscover.address_mismatch    200, Action/Error/Status 2 (another user's address)
 //   autodiscover.not_configured      200, ErrorCode 603 (no mobilesync_url configured)

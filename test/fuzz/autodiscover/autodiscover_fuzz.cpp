@@ -17,9 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }();
   static const eas::auth::AuthenticatedUser user{"alice@example.test", "alice"};
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  const eas::autodiscover::HttpReply reply = eas::autodiscover::handleAutodiscover(body, user, config);
+  const eas::autodiscover::HttpReply reply =
+      eas::autodiscover::handleAutodiscover(body, user, config);
   if (reply.reason.empty() || reply.body.find("<Autodiscover") == std::string::npos) std::abort();
   // Nothing from a DTD may ever reach the reply.
-  if (reply.reason == "autodiscover.ok" && body.find("<!DOCTYPE") != std::string_view::npos) std::abort();
+  if (reply.reason == "autodiscover.ok" && body.find("<!DOCTYPE") != std::string_view::npos)
+    std::abort();
   return 0;
 }

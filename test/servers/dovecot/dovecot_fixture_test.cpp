@@ -1,7 +1,5 @@
 // The contract of the `dovecot` fixture that other tests rely on: the env
 // file's keys, an IMAP greeting on IMAP_PORT, LMTP delivery into MAIL_ROOT.
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -39,7 +38,9 @@ class Conn {
     if (fd_ >= 0) ::close(fd_);
   }
   bool ok() const { return fd_ >= 0; }
-  void send(const std::string& s) { REQUIRE(::write(fd_, s.data(), s.size()) == static_cast<ssize_t>(s.size())); }
+  void send(const std::string& s) {
+    REQUIRE(::write(fd_, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+  }
   // One reply line (the last line of a multi-line SMTP/LMTP reply).
   std::string line() {
     for (;;) {
@@ -92,8 +93,9 @@ int unixConnect(const std::string& path) {
 
 TEST_CASE("the dovecot fixture keeps its contract") {
   const auto env = readEnv();
-  for (const char* key : {"IMAP_HOST", "IMAP_PORT", "LMTP_SOCKET", "MAIL_ROOT", "EAS_TEST_USER1", "EAS_TEST_PASS1",
-                          "EAS_TEST_USER2", "EAS_TEST_PASS2", "EAS_TEST_USER3", "EAS_TEST_PASS3_HEX"}) {
+  for (const char* key :
+       {"IMAP_HOST", "IMAP_PORT", "LMTP_SOCKET", "MAIL_ROOT", "EAS_TEST_USER1", "EAS_TEST_PASS1",
+        "EAS_TEST_USER2", "EAS_TEST_PASS2", "EAS_TEST_USER3", "EAS_TEST_PASS3_HEX"}) {
     INFO(key);
     CHECK(env.count(key) == 1);
   }
@@ -118,7 +120,8 @@ TEST_CASE("the dovecot fixture keeps its contract") {
     const auto count = [&] {
       std::size_t n = 0;
       if (std::filesystem::exists(inbox))
-        for (const auto& e : std::filesystem::directory_iterator(inbox)) n += e.is_regular_file() ? 1 : 0;
+        for (const auto& e : std::filesystem::directory_iterator(inbox))
+          n += e.is_regular_file() ? 1 : 0;
       return n;
     };
     const std::size_t before = count();

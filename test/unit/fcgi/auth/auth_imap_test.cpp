@@ -1,12 +1,11 @@
 // The IMAP verifier against the real Dovecot of the `dovecot` fixture
 // (test/servers/dovecot, deploy/local/dovecot.sh).
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -112,7 +111,8 @@ TEST_CASE("the IMAP verifier against the real Dovecot") {
     Listener closed(false);
     AuthConfig c = configFor(env);
     c.imap_port = closed.port;
-    auto s = eas::auth::makeImapVerifier(c)->verify(env.at("EAS_TEST_USER1"), env.at("EAS_TEST_PASS1"));
+    auto s =
+        eas::auth::makeImapVerifier(c)->verify(env.at("EAS_TEST_USER1"), env.at("EAS_TEST_PASS1"));
     CHECK(s.reason() == "auth.backend_unavailable");
     CHECK(s.code() == eas::StatusCode::kUnavailable);
   }
@@ -122,7 +122,8 @@ TEST_CASE("the IMAP verifier against the real Dovecot") {
     c.imap_port = silent.port;
     c.imap_timeout_seconds = 1;
     const auto start = std::chrono::steady_clock::now();
-    auto s = eas::auth::makeImapVerifier(c)->verify(env.at("EAS_TEST_USER1"), env.at("EAS_TEST_PASS1"));
+    auto s =
+        eas::auth::makeImapVerifier(c)->verify(env.at("EAS_TEST_USER1"), env.at("EAS_TEST_PASS1"));
     const auto took = std::chrono::steady_clock::now() - start;
     CHECK(s.reason() == "auth.backend_unavailable");
     CHECK(took < std::chrono::seconds(10));
@@ -134,7 +135,8 @@ TEST_CASE("the IMAP verifier against the real Dovecot") {
     const std::string login = env.at("EAS_TEST_USER1");
     const std::string pair = login + ":" + env.at("EAS_TEST_PASS1");
     // base64 of the pair, by the shell-free route: the parser's inverse is tested elsewhere.
-    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char* kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string b;
     unsigned acc = 0;
     int bits = 0;

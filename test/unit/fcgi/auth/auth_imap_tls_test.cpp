@@ -1,7 +1,6 @@
 // The IMAP verifier over STARTTLS and IMAPS against the `dovecot_tls`
 // fixture, whose certificate (private CA) names DNS:localhost only.
 #include <catch2/catch.hpp>
-
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -26,7 +25,8 @@ std::map<std::string, std::string> readEnv() {
 }
 
 int countLogins(const std::map<std::string, std::string>& env, const std::string& user) {
-  const std::string log = env.at("DOVECOT_CONF").substr(0, env.at("DOVECOT_CONF").rfind('/')) + "/dovecot.log";
+  const std::string log =
+      env.at("DOVECOT_CONF").substr(0, env.at("DOVECOT_CONF").rfind('/')) + "/dovecot.log";
   std::ifstream in(log);
   std::string line;
   int n = 0;
@@ -59,17 +59,19 @@ TEST_CASE("the IMAP verifier over TLS") {
   };
   const std::vector<Case> cases = {
       {"IMAPS, verified", AuthConfig::Tls::kImaps, "localhost", true, true, pass, "ok"},
-      {"IMAPS, verified, bad password", AuthConfig::Tls::kImaps, "localhost", true, true, pass + "x",
-       "auth.bad_credentials"},
+      {"IMAPS, verified, bad password", AuthConfig::Tls::kImaps, "localhost", true, true,
+       pass + "x", "auth.bad_credentials"},
       {"STARTTLS, verified", AuthConfig::Tls::kStartTls, "localhost", true, true, pass, "ok"},
-      {"STARTTLS, verified, bad password", AuthConfig::Tls::kStartTls, "localhost", true, true, "nope",
-       "auth.bad_credentials"},
+      {"STARTTLS, verified, bad password", AuthConfig::Tls::kStartTls, "localhost", true, true,
+       "nope", "auth.bad_credentials"},
       {"IMAPS, unverified", AuthConfig::Tls::kImaps, "127.0.0.1", false, false, pass, "ok"},
       {"STARTTLS, unverified", AuthConfig::Tls::kStartTls, "127.0.0.1", false, false, pass, "ok"},
-      {"IMAPS, name mismatch", AuthConfig::Tls::kImaps, "127.0.0.1", true, true, pass, "auth.backend_unavailable"},
+      {"IMAPS, name mismatch", AuthConfig::Tls::kImaps, "127.0.0.1", true, true, pass,
+       "auth.backend_unavailable"},
       {"STARTTLS, name mismatch", AuthConfig::Tls::kStartTls, "127.0.0.1", true, true, pass,
        "auth.backend_unavailable"},
-      {"IMAPS, untrusted CA", AuthConfig::Tls::kImaps, "localhost", true, false, pass, "auth.backend_unavailable"},
+      {"IMAPS, untrusted CA", AuthConfig::Tls::kImaps, "localhost", true, false, pass,
+       "auth.backend_unavailable"},
       {"IMAPS on the plain port", AuthConfig::Tls::kImaps, "localhost", false, false, pass,
        "auth.backend_unavailable"},
   };
@@ -80,7 +82,8 @@ TEST_CASE("the IMAP verifier over TLS") {
     cfg.imap_host = c.host;
     cfg.tls_verify = c.verify;
     if (!c.use_ca) cfg.tls_ca_file.clear();
-    const bool plain_port = c.name == "IMAPS on the plain port" || c.tls == AuthConfig::Tls::kStartTls;
+    const bool plain_port =
+        c.name == "IMAPS on the plain port" || c.tls == AuthConfig::Tls::kStartTls;
     cfg.imap_port = std::stoi(env.at(plain_port ? "IMAP_PORT" : "IMAPS_PORT"));
     const int logins_before = countLogins(env, user);
     const eas::Status s = eas::auth::makeImapVerifier(cfg)->verify(user, c.password);

@@ -1,17 +1,17 @@
-#include <catch2/catch.hpp>
+#include "fcgi/auth/authenticator.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
-#include <stdexcept>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
-#include "fcgi/auth/authenticator.h"
 
 using eas::ManualClock;
 using eas::Status;
@@ -139,7 +139,8 @@ TEST_CASE("a changed password misses the cache") {
   CHECK(r.ok());
   CHECK(f.state.calls == 2);
   // The new password replaced the old entry: the old one is asked again (and fails).
-  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1")) == "auth.bad_credentials");
+  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1")) ==
+        "auth.bad_credentials");
   CHECK(f.state.calls == 3);
   CHECK(auth->authenticate(basic("alice", "new-pw"), "10.0.0.1").ok());
   CHECK(f.state.calls == 3);
@@ -149,8 +150,10 @@ TEST_CASE("failures are not cached and a wrong password never hits the cache") {
   Fixture f;
   auto auth = f.make();
   REQUIRE(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
-  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pwX"), "10.0.0.1")) == "auth.bad_credentials");
-  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-p"), "10.0.0.1")) == "auth.bad_credentials");
+  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pwX"), "10.0.0.1")) ==
+        "auth.bad_credentials");
+  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-p"), "10.0.0.1")) ==
+        "auth.bad_credentials");
   CHECK(f.state.calls == 3);
   // A login that is a prefix shift of another ("a" + "bc" vs "ab" + "c") differs.
   CHECK(reasonOf(auth->authenticate(basic("alice@example.tes", "talice-pw"), "10.0.0.9")) ==
@@ -208,7 +211,8 @@ TEST_CASE("failures outside the window do not add up") {
   Fixture f;
   auto auth = f.make();
   for (int i = 0; i < 10; ++i) {
-    CHECK(reasonOf(auth->authenticate(basic("alice", "bad"), "10.0.0.1")) == "auth.bad_credentials");
+    CHECK(reasonOf(auth->authenticate(basic("alice", "bad"), "10.0.0.1")) ==
+          "auth.bad_credentials");
     f.clock.advanceMs(34'000);  // 3 failures span 68 s < 100 s; the 4th drops the 1st
   }
   CHECK(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
@@ -238,7 +242,8 @@ TEST_CASE("an unavailable backend is reported and not counted as a failure") {
   auto auth = f.make();
   f.state.down = true;
   for (int i = 0; i < 10; ++i)
-    CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1")) == "auth.backend_unavailable");
+    CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1")) ==
+          "auth.backend_unavailable");
   f.state.down = false;
   CHECK(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
   CHECK(f.state.calls == 11);
@@ -257,7 +262,8 @@ TEST_CASE("memory stays bounded under many users and addresses") {
   Fixture f;
   f.config.cache_max_entries = 8;
   f.config.throttle_max_entries = 16;
-  for (int i = 0; i < 100; ++i) f.state.passwords["user" + std::to_string(i) + "@example.test"] = "pw";
+  for (int i = 0; i < 100; ++i)
+    f.state.passwords["user" + std::to_string(i) + "@example.test"] = "pw";
   auto auth = f.make();
   for (int i = 0; i < 100; ++i)
     CHECK(auth->authenticate(basic("user" + std::to_string(i), "pw"), "10.0.0.1").ok());
@@ -275,7 +281,8 @@ TEST_CASE("memory stays bounded under many users and addresses") {
   (void)auth2->authenticate(basic("alice", "x"), "203.0.113.1");
   (void)auth2->authenticate(basic("alice", "x"), "203.0.113.1");
   for (int i = 0; i < 200; ++i)
-    (void)auth2->authenticate(basic("spray" + std::to_string(i), "x"), "198.51.100." + std::to_string(i));
+    (void)auth2->authenticate(basic("spray" + std::to_string(i), "x"),
+                              "198.51.100." + std::to_string(i));
   CHECK(reasonOf(auth2->authenticate(basic("alice", "alice-pw"), "10.0.0.1")) == "auth.locked_out");
 }
 
@@ -327,8 +334,9 @@ TEST_CASE("concurrent requests are safe") {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         const bool good = (i + t) % 3 != 0;
-        auto r = auth->authenticate(basic(i % 2 ? "alice" : "bob", good ? (i % 2 ? "alice-pw" : "bob-pw") : "no"),
-                                    "10.0.0." + std::to_string(t));
+        auto r = auth->authenticate(
+            basic(i % 2 ? "alice" : "bob", good ? (i % 2 ? "alice-pw" : "bob-pw") : "no"),
+            "10.0.0." + std::to_string(t));
         (r.ok() ? ok : bad)++;
       }
     });
@@ -362,7 +370,8 @@ TEST_CASE("parallel guesses cannot overrun the failure limit") {
   std::vector<std::thread> threads;
   for (int t = 0; t < 12; ++t)
     threads.emplace_back([&, t] {
-      auto r = auth->authenticate(basic("alice", "guess" + std::to_string(t)), "10.2.0." + std::to_string(t));
+      auto r = auth->authenticate(basic("alice", "guess" + std::to_string(t)),
+                                  "10.2.0." + std::to_string(t));
       if (reasonOf(r) == "auth.bad_credentials") ++bad;
       if (reasonOf(r) == "auth.locked_out") ++locked;
     });
@@ -387,13 +396,17 @@ TEST_CASE("IPv6 clients are throttled by their /64, v4-mapped ones as IPv4") {
   auto auth = f.make();
   // Three failures from three addresses of one /64 lock the whole /64.
   int n = 0;
-  for (const char* a : {"2001:db8:1:2::1", "2001:db8:1:2::dead:beef", "2001:db8:1:2:ffff:ffff:ffff:ffff"})
-    CHECK(reasonOf(auth->authenticate(basic("u" + std::to_string(++n), "x"), a)) == "auth.bad_credentials");
-  CHECK(reasonOf(auth->authenticate(basic("bob", "bob-pw"), "2001:db8:1:2::77")) == "auth.locked_out");
+  for (const char* a :
+       {"2001:db8:1:2::1", "2001:db8:1:2::dead:beef", "2001:db8:1:2:ffff:ffff:ffff:ffff"})
+    CHECK(reasonOf(auth->authenticate(basic("u" + std::to_string(++n), "x"), a)) ==
+          "auth.bad_credentials");
+  CHECK(reasonOf(auth->authenticate(basic("bob", "bob-pw"), "2001:db8:1:2::77")) ==
+        "auth.locked_out");
   CHECK(auth->authenticate(basic("bob", "bob-pw"), "2001:db8:1:3::1").ok());  // another /64
   // ::ffff:192.0.2.9 and 192.0.2.9 are one client.
   for (const char* a : {"::ffff:192.0.2.9", "192.0.2.9", "::FFFF:192.0.2.9"})
-    CHECK(reasonOf(auth->authenticate(basic("v" + std::to_string(++n), "x"), a)) == "auth.bad_credentials");
+    CHECK(reasonOf(auth->authenticate(basic("v" + std::to_string(++n), "x"), a)) ==
+          "auth.bad_credentials");
   CHECK(reasonOf(auth->authenticate(basic("bob", "bob-pw"), "192.0.2.9")) == "auth.locked_out");
   CHECK(auth->authenticate(basic("bob", "bob-pw"), "192.0.2.10").ok());
 }

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "fcgi/auth/authenticator.h"
@@ -14,7 +13,8 @@ std::string b64(const std::string& in) {
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -26,7 +26,8 @@ std::string b64(const std::string& in) {
     out += kAlphabet[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    const unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -64,12 +65,15 @@ TEST_CASE("Basic credentials are parsed and the user normalised") {
       {"basic " + b64("alice@Example.TEST:pw"), "alice@Example.TEST", "alice@example.test", "pw"},
       {"BASIC " + b64("Alice@example.test:pw"), "Alice@example.test", "Alice@example.test", "pw"},
       {"Basic " + b64("CORP\\alice:pw"), "CORP\\alice", "alice@example.test", "pw"},
-      {"Basic " + b64("CORP\\alice@Other.Test:pw"), "CORP\\alice@Other.Test", "alice@other.test", "pw"},
+      {"Basic " + b64("CORP\\alice@Other.Test:pw"), "CORP\\alice@Other.Test", "alice@other.test",
+       "pw"},
       {"Basic " + b64("alice:pw"), "alice", "alice@example.test", "pw"},
       // The password is split at the FIRST colon: colons in passwords survive.
-      {"Basic " + b64("alice@example.test:a:b::c"), "alice@example.test", "alice@example.test", "a:b::c"},
+      {"Basic " + b64("alice@example.test:a:b::c"), "alice@example.test", "alice@example.test",
+       "a:b::c"},
       {"Basic " + b64("alice@example.test:"), "alice@example.test", "alice@example.test", ""},
-      {"Basic " + b64("bob@example.test:p\"w \\ ünï ✓"), "bob@example.test", "bob@example.test", "p\"w \\ ünï ✓"},
+      {"Basic " + b64("bob@example.test:p\"w \\ ünï ✓"), "bob@example.test", "bob@example.test",
+       "p\"w \\ ünï ✓"},
       // Unpadded base64 and surrounding whitespace are tolerated.
       {"Basic Ym9iOng", "bob", "bob@example.test", "x"},
       {"  Basic \t" + b64("bob:x") + "  ", "bob", "bob@example.test", "x"},
@@ -122,7 +126,8 @@ TEST_CASE("hostile or broken Authorization headers are refused with a reason") {
       {"CRLF in password", "Basic " + b64("a:p\r\nA1 LOGOUT"), "auth.malformed"},
       {"NUL in header", std::string("Basic \0YTpi", 11), "auth.malformed"},
       {"huge header", "Basic " + std::string(1 << 20, 'A'), "auth.malformed"},
-      {"just over the limit", "Basic " + std::string(eas::auth::kMaxAuthorizationBytes, 'A'), "auth.malformed"},
+      {"just over the limit", "Basic " + std::string(eas::auth::kMaxAuthorizationBytes, 'A'),
+       "auth.malformed"},
   };
   for (const auto& c : cases) {
     INFO(c.name);

@@ -1,13 +1,12 @@
 // The IMAP verifier against a scripted fake server on loopback: how each
 // server answer maps to a Status, and what goes over the wire.
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <string>
 #include <thread>
@@ -94,7 +93,8 @@ class FakeImap {
   std::vector<std::string> lines_;
 };
 
-eas::Status verifyAgainst(const FakeImap& server, const std::string& login, const std::string& password) {
+eas::Status verifyAgainst(const FakeImap& server, const std::string& login,
+                          const std::string& password) {
   eas::auth::AuthConfig c;
   c.imap_host = "127.0.0.1";
   c.imap_port = server.port();
@@ -116,15 +116,18 @@ TEST_CASE("server answers map to verifier outcomes") {
       {"OK", "* OK ready", "%TAG% OK Logged in", "ok", true},
       {"OK with capabilities", "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready",
        "%TAG% OK [CAPABILITY IMAP4rev1 IDLE] Logged in", "ok", true},
-      {"NO AUTHENTICATIONFAILED", "* OK ready", "%TAG% NO [AUTHENTICATIONFAILED] Authentication failed.",
-       "auth.bad_credentials", true},
+      {"NO AUTHENTICATIONFAILED", "* OK ready",
+       "%TAG% NO [AUTHENTICATIONFAILED] Authentication failed.", "auth.bad_credentials", true},
       {"plain NO", "* OK ready", "%TAG% NO go away", "auth.bad_credentials", true},
       {"NO UNAVAILABLE (Dovecot's backend trouble)", "* OK ready",
-       "%TAG% NO [UNAVAILABLE] Temporary authentication failure.", "auth.backend_unavailable", true},
+       "%TAG% NO [UNAVAILABLE] Temporary authentication failure.", "auth.backend_unavailable",
+       true},
       {"hang-up after LOGIN", "* OK ready", "", "auth.backend_unavailable", true},
-      {"PREAUTH greeting", "* PREAUTH welcome", "%TAG% OK whatever", "auth.backend_unavailable", false},
+      {"PREAUTH greeting", "* PREAUTH welcome", "%TAG% OK whatever", "auth.backend_unavailable",
+       false},
       {"BYE greeting", "* BYE too busy", "%TAG% OK whatever", "auth.backend_unavailable", false},
-      {"not IMAP", "HTTP/1.1 400 Bad Request", "%TAG% OK whatever", "auth.backend_unavailable", false},
+      {"not IMAP", "HTTP/1.1 400 Bad Request", "%TAG% OK whatever", "auth.backend_unavailable",
+       false},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -144,7 +147,8 @@ TEST_CASE("the password goes over the wire quoted and escaped, once") {
   const auto& lines = server.lines();
   REQUIRE(lines.size() >= 1);
   const std::string& login = lines[0];
-  CHECK(login.substr(login.find(' ') + 1) == "LOGIN \"alice@example.test\" \"a\\\"b\\\\c d \xc3\xbc\"");
+  CHECK(login.substr(login.find(' ') + 1) ==
+        "LOGIN \"alice@example.test\" \"a\\\"b\\\\c d \xc3\xbc\"");
   int mentions = 0;
   for (const auto& l : lines) mentions += l.find("b\\\\c") != std::string::npos ? 1 : 0;
   CHECK(mentions == 1);
