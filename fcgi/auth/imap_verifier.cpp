@@ -129,6 +129,11 @@ class ImapVerifier final : public CredentialVerifier {
     if (!connected(r))
       return unavailable("cannot connect to IMAP " + where + " (libetpan " + std::to_string(r) +
                          ")");
+    // Without TLS a server may refuse LOGIN (RFC 3501 LOGINDISABLED): that is
+    // our misconfiguration, and counting it against users would lock them out.
+    if (config_.imap_tls == AuthConfig::Tls::kNone &&
+        mailimap_has_extension(imap.get(), const_cast<char*>("LOGINDISABLED")))
+      return unavailable("IMAP " + where + " refuses LOGIN without TLS (set imap_tls)");
     if (r == MAILIMAP_NO_ERROR_AUTHENTICATED)  // PREAUTH: the password would prove nothing
       return unavailable("IMAP " + where + " pre-authenticated the connection");
     if (config_.imap_tls != AuthConfig::Tls::kNone && config_.tls_verify) {
@@ -151,6 +156,9 @@ class ImapVerifier final : public CredentialVerifier {
       if (response.find("UNAVAILABLE") != std::string::npos ||
           response.find("Temporary") != std::string::npos)
         return unavailable("IMAP " + where + " cannot authenticate now");
+      if (response.find("PRIVACYREQUIRED") != std::string::npos ||
+          response.find("Plaintext authentication disallowed") != std::string::npos)
+        return unavailable("IMAP " + where + " refuses LOGIN without TLS (set imap_tls)");
       return Status::Unauthenticated("auth.bad_credentials", "IMAP LOGIN refused");
     }
     return unavailable("IMAP LOGIN to " + where + " failed (libetpan " + std::to_string(r) + ")");

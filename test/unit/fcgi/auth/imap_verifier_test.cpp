@@ -122,6 +122,12 @@ TEST_CASE("server answers map to verifier outcomes") {
       {"NO UNAVAILABLE (Dovecot's backend trouble)", "* OK ready",
        "%TAG% NO [UNAVAILABLE] Temporary authentication failure.", "auth.backend_unavailable",
        true},
+      {"LOGINDISABLED advertised", "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED STARTTLS] ready",
+       "%TAG% NO no", "auth.backend_unavailable", false},
+      {"NO PRIVACYREQUIRED (Dovecot without TLS)", "* OK ready",
+       "%TAG% NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) "
+       "connections.",
+       "auth.backend_unavailable", true},
       {"hang-up after LOGIN", "* OK ready", "", "auth.backend_unavailable", true},
       {"PREAUTH greeting", "* PREAUTH welcome", "%TAG% OK whatever", "auth.backend_unavailable",
        false},
