@@ -199,7 +199,6 @@ TEST_CASE("a worker killed with SIGKILL is restarted; other requests are unaffec
     return w.size() == 2 && std::find(w.begin(), w.end(), victim) == w.end();
   }));
   auto replaced_at = Clock::now();
-  int failed_before_replacement = load.failed();
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the new worker serves too
   load.stop();
 
@@ -207,8 +206,13 @@ TEST_CASE("a worker killed with SIGKILL is restarted; other requests are unaffec
   CHECK(load.ok() > 100);
   // At most the requests in flight on the killed worker (one per client thread).
   CHECK(load.failed() <= kClients);
-  CHECK(load.failed() == failed_before_replacement);  // none after the restart
-  for (auto t : load.failures()) CHECK(t >= killed_at);
+  // Those fail when the worker dies; a client thread may notice a little
+  // later than the test sees the replacement (2 busy cores), hence the
+  // 300 ms of slack. A failure after that would be a request the pool lost.
+  for (auto t : load.failures()) {
+    CHECK(t >= killed_at);
+    CHECK(t <= replaced_at + std::chrono::milliseconds(300));
+  }
   CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(replaced_at - killed_at).count() < 3000);
   CHECK(inst.log().find("worker " + std::to_string(victim) + " killed by signal 9") != std::string::npos);
   FcgiReply after = optionsRequest(inst.socket());
