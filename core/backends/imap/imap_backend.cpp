@@ -96,6 +96,7 @@ Result<std::unique_ptr<ImapSession>> ImapSessionPool::acquire(const std::string&
       // check it before a caller sends a command that cannot be retried.
       if (clock_.monotonicMs() - reused->lastUsedMs >= config_.probeAfterIdleMs &&
           !reused->noop().ok()) {
+        reused->markBroken();  // never back into the idle list
         release(std::move(reused));
         continue;
       }
@@ -315,10 +316,7 @@ class Backend final : public ImapMailBackend {
                                  const std::vector<KnownItem>& known) {
     // STATUS of the selected folder would answer this session's possibly
     // outdated view (Dovecot): bring the view up to date first.
-    if (s.isSelected(folder)) {
-      EAS_RETURN_IF_ERROR(s.noop());
-      (void)s.select(folder);  // clears the stale mark, no command
-    }
+    if (s.isSelected(folder)) EAS_RETURN_IF_ERROR(s.noop());
     auto state = s.status(folder);
     if (!state.ok()) return state.status();
     if (since.uidValidity != state->uidValidity)

@@ -608,7 +608,11 @@ Status ImapSession::connectAndLogin(const ImapConfig& config, const std::string&
   return Status::Ok();
 }
 
-Status ImapSession::noop() { return check(mailimap_noop(imap_), "NOOP"); }
+Status ImapSession::noop() {
+  Status s = check(mailimap_noop(imap_), "NOOP");
+  if (s.ok()) stale_ = false;  // the view is up to date now
+  return s;
+}
 
 Result<std::vector<FolderInfo>> ImapSession::list() {
   clist* result = nullptr;

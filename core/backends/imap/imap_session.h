@@ -71,6 +71,7 @@ class ImapSession {
   Result<std::uint32_t> select(const std::string& folder);
   bool isSelected(const std::string& folder) const { return hasSelected_ && selected_ == folder; }
   void markStale() { stale_ = true; }
+  void markBroken() { broken_ = true; }
   // Every UID of the selected folder with its flags.
   Result<std::vector<KnownItem>> fetchAllFlags();
   struct ModseqChanges {
