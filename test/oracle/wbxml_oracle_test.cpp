@@ -1,8 +1,8 @@
 // libwbxml2 as an independent oracle for our WBXML codec, document for
 // document over test/corpus/wbxml/*.xml. Each document is first reduced to
 // the canonical tree (see oracle_support.h for the whitespace rules), then:
-//   [decode] libwbxml2's xml2wbxml encodes it, decode() and decodeStream()
-//            read those bytes, and the result equals the document;
+//   [decode] libwbxml2's xml2wbxml encodes it, decode(), decodeOwned() and
+//            decodeStream() read those bytes, and the result equals the document;
 //   [encode] xmlToWbxml() and encode() write it, libwbxml2's wbxml2xml reads
 //            our bytes back, and the result equals the document; our bytes
 //            also equal libwbxml2's (both follow MS-ASWBXML's rules: switch
@@ -148,6 +148,13 @@ TEST_CASE("libwbxml2 encodes, our decoder decodes", "[decode]") {
     const std::string diff = eas::oracle::diffCanon(doc.canon, eas::oracle::canonFromDocument(*decoded));
     INFO("decode() differs: " << diff);
     CHECK(diff.empty());
+
+    auto owned = eas::wbxml::decodeOwned(std::string(bytes));
+    REQUIRE(owned.ok());
+    const std::string owned_diff =
+        eas::oracle::diffCanon(doc.canon, eas::oracle::canonFromDocument(*owned));
+    INFO("decodeOwned() differs: " << owned_diff);
+    CHECK(owned_diff.empty());
 
     eas::oracle::CanonBuilder builder;
     const eas::Status st = eas::wbxml::decodeStream(bytes, builder);
