@@ -1,10 +1,13 @@
 // easctl db ...: the metadata store's schema, migration between engines and
 // reset (the seed's "Resetting the ActiveSync Database").
+#include <sys/stat.h>
+
 #include <ostream>
 
 #include "policies/easctl/easctl.h"
 #include "policies/easctl/output.h"
 #include "storage/store_admin.h"
+#include "storage/store_url.h"
 
 namespace eas::easctl {
 namespace {
@@ -24,15 +27,29 @@ int fail(Io& io, const std::string& what, const Status& s) {
   return kExitFailed;
 }
 
+enum class Create { kYes, kNo };
+
 // Opens the store named by option `name`; on error prints and returns null.
+// Create::kNo refuses a SQLite file that does not exist (a mistyped path must
+// not produce an empty store that then "resets" or reports zero rows).
 std::unique_ptr<storage::StoreAdmin> openNamed(const Args& args, const char* name, Io& io,
-                                               int* exit_code) {
+                                               int* exit_code, Create create = Create::kNo) {
   const std::string url = args.get(name);
   if (url.empty()) {
     io.err << "easctl: --" << name << " URL is required (sqlite:/path/file.db or "
               "mysql://user:pass@host[:port]/db)\n";
     *exit_code = kExitUsage;
     return nullptr;
+  }
+  auto parsed = storage::parseStoreUrl(url);
+  if (parsed.ok() && parsed->kind == storage::StoreUrl::Kind::kSqlite && create == Create::kNo) {
+    struct stat st;
+    if (stat(parsed->sqlite_path.c_str(), &st) != 0) {
+      io.err << "easctl: --" << name << ": no SQLite store at " << parsed->sqlite_path
+             << " (create one with `easctl db upgrade --store URL`)\n";
+      *exit_code = kExitFailed;
+      return nullptr;
+    }
   }
   auto admin = storage::openStoreAdmin(url);
   if (!admin.ok()) {
@@ -45,7 +62,7 @@ std::unique_ptr<storage::StoreAdmin> openNamed(const Args& args, const char* nam
 
 int upgrade(const Args& args, Io& io) {
   int code = kExitFailed;
-  auto admin = openNamed(args, "store", io, &code);
+  auto admin = openNamed(args, "store", io, &code, Create::kYes);
   if (!admin) return code;
   auto before = admin->schemaVersion();
   if (!before.ok()) return fail(io, "reading the schema version", before.status());
@@ -99,7 +116,7 @@ int migrate(const Args& args, Io& io) {
   int code = kExitFailed;
   auto from = openNamed(args, "from", io, &code);
   if (!from) return code;
-  auto to = openNamed(args, "to", io, &code);
+  auto to = openNamed(args, "to", io, &code, Create::kYes);
   if (!to) return code;
   if (from->description() == to->description()) {
     io.err << "easctl: --from and --to are the same store\n";

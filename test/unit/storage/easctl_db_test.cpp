@@ -78,6 +78,10 @@ TEST_CASE("easctl rejects bad input with a message and a non-zero exit", "[easct
       {"db migrate --from sqlite:/tmp/a.db", 2, "--to URL is required"},
       {"db migrate --from sqlite:/tmp/a.db --to sqlite:/tmp/a.db", 2, "the same store"},
       {"db reset --store sqlite:/tmp/x.db --yes-i-understand=1", 2, "unknown option"},
+      {"db status --store sqlite:/nonexistent-eas-store.db", 1, "no SQLite store at"},
+      {"db reset --store sqlite:/nonexistent-eas-store.db --yes-i-understand", 1, "no SQLite store at"},
+      {"db migrate --from sqlite:/nonexistent-eas-store.db --to sqlite:/nonexistent-2.db", 1,
+       "no SQLite store at"},
   };
   for (const Case& c : cases) {
     auto r = runEasctl(c.args);
