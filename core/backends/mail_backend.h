@@ -70,7 +70,9 @@ struct Changes {
   // may be reported again next time, never lost.
   FolderState state;
   std::vector<std::uint32_t> added;     // UIDs not among the known items, ascending
-  std::vector<KnownItem> flagsChanged;  // known UIDs whose flags differ (new flags)
+  // Known UIDs whose flags differ (the new flags). A message flagged
+  // \Deleted but not yet expunged is reported here with kFlagDeleted.
+  std::vector<KnownItem> flagsChanged;
   std::vector<std::uint32_t> expunged;  // known UIDs that are gone, ascending
   bool byModseq = false;                // CHANGEDSINCE was used (else a full UID+FLAGS scan)
 };

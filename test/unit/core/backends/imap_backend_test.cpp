@@ -465,3 +465,44 @@ TEST_CASE_METHOD(Fixture, "the pool is thread-safe and keeps to its per-user max
   CHECK(pool.stats().logins <= 2);
   CHECK(pool.stats().logins + pool.stats().reuses == 40);
 }
+
+TEST_CASE_METHOD(Fixture, "idle sessions are probed, then closed after the idle timeout", "[imap]") {
+  ManualClock clock;
+  ImapConfig c = config;
+  c.probeAfterIdleMs = 30'000;
+  c.idleTimeoutMs = 300'000;
+  ImapSessionPool pool(c, clock);
+  { REQUIRE(pool.backendFor(alice.login, alice.password)->folderState("INBOX").ok()); }
+  clock.advanceMs(60'000);  // past the probe age: NOOP, then reused
+  {
+    auto b = makeImapBackend(pool, alice.login, alice.password);
+    REQUIRE(b->folderState("INBOX").ok());
+    // STATUS of the first request, then NOOP (the probe) + STATUS.
+    CHECK(b->commandCount() == 3);
+  }
+  CHECK(pool.stats().logins == 1);
+  CHECK(pool.stats().reuses == 1);
+  clock.advanceMs(300'000);  // past the idle timeout: closed, a new login
+  pool.closeIdle();
+  CHECK(pool.stats().idle == 0);
+  { REQUIRE(pool.backendFor(alice.login, alice.password)->folderState("INBOX").ok()); }
+  CHECK(pool.stats().logins == 2);
+}
+
+TEST_CASE_METHOD(Fixture, "a user at the session maximum waits, then gets imap.unavailable", "[imap]") {
+  ImapConfig c = config;
+  c.maxSessionsPerUser = 1;
+  c.acquireWaitMs = 200;
+  ImapSessionPool pool(c);
+  auto holder = pool.backendFor(alice.login, alice.password);
+  REQUIRE(holder->folderState("INBOX").ok());  // holds the only session
+  auto r = pool.backendFor(alice.login, alice.password)->folderState("INBOX");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().reason() == "imap.unavailable");
+  // Another user is not affected, and the slot comes back with the holder.
+  const Account bob = account(env, 2);
+  CHECK(pool.backendFor(bob.login, bob.password)->folderState("INBOX").ok());
+  holder.reset();
+  CHECK(pool.backendFor(alice.login, alice.password)->folderState("INBOX").ok());
+  CHECK(pool.stats().logins == 2);
+}
