@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/base/log.h"
 #include "fcgi/runtime/fcgi_server.h"
 #include "fcgi/runtime/listen_socket.h"
 #include "test/unit/fcgi/runtime/fcgi_test_client.h"
@@ -66,6 +67,7 @@ class TestHandler final : public eas::http::RequestHandler {
 
 struct Fixture {
   explicit Fixture(int threads, std::size_t max_body = 1024 * 1024) {
+    eas::log::setLevel(eas::log::Level::kError);  // one line per request is noise here
     char tmpl[] = "/tmp/eas-fcgi-test-XXXXXX";
     dir = ::mkdtemp(tmpl);
     path = dir + "/s.sock";
