@@ -77,12 +77,12 @@ TEST_CASE("OPTIONS and a browser GET without credentials: 401 challenge", "[inte
 TEST_CASE("bad credentials: 401 with a challenge", "[integration][auth]") {
   Stack s;
   // Own source addresses: these failures must not count against the others.
-  s.client.setSourceAddress("127.0.0.41");
+  s.client.setSourceAddress("127.0.3.41");
   HttpReply wrong = s.client.options(s.user, s.pass + "-wrong");
   INFO(describe(wrong));
   CHECK(wrong.status == 401);
   CHECK(wrong.header("WWW-Authenticate").rfind("Basic realm=", 0) == 0);
-  s.client.setSourceAddress("127.0.0.42");
+  s.client.setSourceAddress("127.0.3.42");
   EasRequest r = s.request("FolderSync");
   r.user = "nobody@example.test";
   r.password = "nothing";

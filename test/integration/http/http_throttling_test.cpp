@@ -26,10 +26,10 @@ TEST_CASE("many bad passwords lock the user out; the good one is then refused to
   // verified is served from the cache (the legitimate device keeps working
   // while an attacker guesses), which is not what this test measures.
   TestClient good(env.get("EAS_URL"));
-  good.setSourceAddress("127.0.0.24");
+  good.setSourceAddress("127.0.3.24");
 
   TestClient attacker(env.get("EAS_URL"));
-  attacker.setSourceAddress("127.0.0.23");
+  attacker.setSourceAddress("127.0.3.23");
   // eas-fcgi runs several worker processes and each keeps its own failure
   // counts, so send enough failures that every worker has seen more than
   // max_failures of them.
