@@ -1,5 +1,6 @@
 // Decoder fuzz target. For any input:
-//   * decode() and decodeStream() never crash and agree on accept/reject;
+//   * decode(), decodeOwned() and decodeStream() never crash and agree on
+//     accept/reject (decodeOwned() also on the tree);
 //   * when accepted, decodeStream()'s events describe the same tree;
 //   * encode(decode(x)) decodes again, to the same tree;
 //   * toXml() (plain and masked) and xmlToWbxml(toXml()) never crash;
@@ -118,6 +119,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   EventLog stream_log;
   const eas::Status stream_status = eas::wbxml::decodeStream(input, stream_log, limits);
   if (doc.ok() != stream_status.ok()) fail("decode() and decodeStream() disagree on accept/reject");
+  auto owned = eas::wbxml::decodeOwned(std::string(input), limits);
+  if (owned.ok() != doc.ok()) fail("decode() and decodeOwned() disagree on accept/reject");
+  if (owned.ok() && !sameTree(doc->root(), owned->root())) fail("decodeOwned() gives another tree");
   if (!doc.ok()) {
     if (doc.status().reason() != stream_status.reason()) {
       fail("decode() and decodeStream() give different reasons");
