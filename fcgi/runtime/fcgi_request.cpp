@@ -2,6 +2,8 @@
 
 #include <fcgiapp.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -36,6 +38,8 @@ void appendClean(std::string& out, std::string_view s) {
 }
 
 const char* orDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
+
+constexpr int kConnectionIoTimeoutSeconds = 60;
 
 }  // namespace
 
@@ -289,6 +293,13 @@ bool FcgiResponder::clientGone() const {
 
 void serveConnection(int fd, std::size_t max_body_bytes, InFlightRequests& registry,
                      http::RequestHandler& handler) {
+  // A peer that connects and then stalls must not hold a request thread
+  // forever: reads and writes on the connection time out. nginx sends the
+  // whole buffered request at once, so this only ever hits a broken peer.
+  timeval tv{};
+  tv.tv_sec = kConnectionIoTimeoutSeconds;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   auto* req = new FCGX_Request;
   // listen_sock -1: should libfcgi ever fall back to accepting on its own
   // (after a broken connection) it fails at once instead of blocking.
@@ -337,6 +348,21 @@ void serveConnection(int fd, std::size_t max_body_bytes, InFlightRequests& regis
   state->summary.remote_addr = request->remote_addr;
   state->registry = &registry;
   registry.add(state);
+
+  // A body cut short (the web server gave up, or stalled past the socket
+  // timeout) never reaches the handler: it would be decoded as garbage.
+  bool short_body = FCGX_GetError(req->in) != 0 ||
+                    (expect > 0 && expect <= max_body_bytes && request->body.size() < expect);
+  if (short_body) {
+    log::warn("request body incomplete (" + std::to_string(request->body.size()) + " of " + std::string(cl) +
+              " bytes) for " + request->path);
+    http::HttpResponse r;
+    r.status = 400;
+    r.reason = "runtime.incomplete_body";
+    answerRequest(state, std::move(r));
+    registry.endAccept();
+    return;
+  }
 
   auto responder = std::make_unique<FcgiResponder>(state);
   try {

@@ -222,3 +222,18 @@ TEST_CASE("many concurrent requests over few threads all get their own answer", 
   for (auto& t : clients) t.join();
   CHECK(good.load() == 400);
 }
+
+TEST_CASE("a body shorter than its Content-Length is answered 400 without the handler", "[fcgi]") {
+  Fixture f(2);
+  FcgiReply r = FcgiTestClient::request(
+      f.path, {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/echo"}, {"CONTENT_LENGTH", "100"}}, "only ten b");
+  REQUIRE(r.ok);
+  CHECK(r.status == 400);
+  CHECK(r.body.empty());
+  // A body of exactly its length goes through.
+  FcgiReply ok = FcgiTestClient::request(
+      f.path, {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/echo"}, {"CONTENT_LENGTH", "10"}}, "only ten b");
+  REQUIRE(ok.ok);
+  CHECK(ok.status == 200);
+  CHECK(ok.body == "POST|||10|");
+}
