@@ -116,8 +116,8 @@ void onStart(void* data, const XML_Char* name, const XML_Char** /*attrs*/) {
   const std::string_view local = full.substr(sep + 1);
   const LibwbxmlTag* tag = ctx->table->find(ns, local);
   if (tag == nullptr) {
-    ctx->error = "libwbxml2 does not know <" + std::string(local) + "> in namespace " +
-                 std::string(ns);
+    ctx->error =
+        "libwbxml2 does not know <" + std::string(local) + "> in namespace " + std::string(ns);
     XML_StopParser(ctx->parser, XML_FALSE);
     return;
   }
@@ -191,9 +191,12 @@ std::string printable(std::string_view s, std::size_t max = 60) {
 
 const char* kindName(CanonNode::Kind k) {
   switch (k) {
-    case CanonNode::Kind::kNone: return "none";
-    case CanonNode::Kind::kText: return "text";
-    case CanonNode::Kind::kOpaque: return "opaque";
+    case CanonNode::Kind::kNone:
+      return "none";
+    case CanonNode::Kind::kText:
+      return "text";
+    case CanonNode::Kind::kOpaque:
+      return "opaque";
   }
   return "?";
 }
@@ -254,8 +257,7 @@ LibwbxmlTable::LibwbxmlTable(const std::string& tsv_path) {
       return;
     }
     const int token = std::stoi(token_hex, nullptr, 16);
-    LibwbxmlTag tag{static_cast<std::uint8_t>(page), static_cast<std::uint8_t>(token),
-                    opaque != 0};
+    LibwbxmlTag tag{static_cast<std::uint8_t>(page), static_cast<std::uint8_t>(token), opaque != 0};
     by_name_[{ns, name}] = tag;
     names_[{page, token}] = name;
     opaque_[{page, token}] = opaque != 0;
@@ -297,8 +299,7 @@ bool canonFromXml(std::string_view xml, CanonNode* out, std::string* error) {
   XML_SetUserData(ctx.parser, &ctx);
   XML_SetElementHandler(ctx.parser, onStart, onEnd);
   XML_SetCharacterDataHandler(ctx.parser, onText);
-  const XML_Status st =
-      XML_Parse(ctx.parser, xml.data(), static_cast<int>(xml.size()), XML_TRUE);
+  const XML_Status st = XML_Parse(ctx.parser, xml.data(), static_cast<int>(xml.size()), XML_TRUE);
   if (st != XML_STATUS_OK && ctx.error.empty()) {
     ctx.error = std::string("XML error: ") + XML_ErrorString(XML_GetErrorCode(ctx.parser)) +
                 " at line " + std::to_string(XML_GetCurrentLineNumber(ctx.parser));
@@ -393,9 +394,8 @@ ToolResult runTool(const std::vector<std::string>& argv, const std::string& log_
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO,
-                                   stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
-                                   O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(
+      &actions, STDIN_FILENO, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (stdout_path.empty()) {

@@ -108,8 +108,8 @@ class TempDir {
 };
 
 struct ToolResult {
-  int exit_code = -1;   // -1: could not start or killed by a signal
-  std::string output;   // stdout + stderr, for failure messages
+  int exit_code = -1;  // -1: could not start or killed by a signal
+  std::string output;  // stdout + stderr, for failure messages
 };
 // Runs argv[0] (a path) with stdout and stderr captured into `log_path`.
 // If `stdout_path` is not empty, stdout goes there instead (binary safe);

@@ -12,7 +12,6 @@
 // textual public id in a string table) and -n (no string table, so an
 // unknown name fails instead of becoming a LITERAL).
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -50,8 +49,8 @@ std::string libwbxmlEncode(const eas::oracle::TempDir& tmp, const std::string& x
   const std::string in = tmp.file("lib-in.xml");
   const std::string out = tmp.file("lib-out.wbxml");
   REQUIRE(eas::oracle::writeFile(in, xml));
-  const auto r = eas::oracle::runTool({EAS_XML2WBXML, "-a", "-n", "-o", out, in},
-                                      tmp.file("xml2wbxml.log"));
+  const auto r =
+      eas::oracle::runTool({EAS_XML2WBXML, "-a", "-n", "-o", out, in}, tmp.file("xml2wbxml.log"));
   INFO("xml2wbxml: " << r.output);
   REQUIRE(r.exit_code == 0);
   std::string bytes;
@@ -64,8 +63,8 @@ std::string libwbxmlDecode(const eas::oracle::TempDir& tmp, const std::string& w
   const std::string in = tmp.file("ours.wbxml");
   const std::string out = tmp.file("lib-out.xml");
   REQUIRE(eas::oracle::writeFile(in, wbxml));
-  const auto r = eas::oracle::runTool(
-      {EAS_WBXML2XML, "-l", "ACTIVESYNC", "-m", "0", "-o", out, in}, tmp.file("wbxml2xml.log"));
+  const auto r = eas::oracle::runTool({EAS_WBXML2XML, "-l", "ACTIVESYNC", "-m", "0", "-o", out, in},
+                                      tmp.file("wbxml2xml.log"));
   INFO("wbxml2xml: " << r.output << "\ninput: " << eas::oracle::hexPrefix(wbxml));
   REQUIRE(r.exit_code == 0);
   std::string xml;
@@ -92,9 +91,9 @@ std::string bytesDiff(const std::string& expected, const std::string& actual) {
   std::size_t i = 0;
   while (i < expected.size() && i < actual.size() && expected[i] == actual[i]) ++i;
   return "bytes differ at offset " + std::to_string(i) + " (sizes " +
-         std::to_string(expected.size()) + " vs " + std::to_string(actual.size()) +
-         "): expected " + eas::oracle::hexPrefix(std::string_view(expected).substr(i), 16) +
-         ", got " + eas::oracle::hexPrefix(std::string_view(actual).substr(i), 16);
+         std::to_string(expected.size()) + " vs " + std::to_string(actual.size()) + "): expected " +
+         eas::oracle::hexPrefix(std::string_view(expected).substr(i), 16) + ", got " +
+         eas::oracle::hexPrefix(std::string_view(actual).substr(i), 16);
 }
 
 }  // namespace
@@ -109,10 +108,10 @@ TEST_CASE("canonical form is strict enough to fail", "[decode][encode][tool]") {
   std::string changed = base;
   changed.replace(changed.find(">1<"), 3, ">2<");
   CHECK_FALSE(eas::oracle::diffCanon(a, canonOf(changed)).empty());
-  CHECK_FALSE(eas::oracle::diffCanon(
-                  a, canonOf("<?xml version=\"1.0\"?><Sync xmlns=\"AirSync:\"><SyncKey>1"
-                             "</SyncKey></Sync>"))
-                  .empty());
+  CHECK_FALSE(
+      eas::oracle::diffCanon(a, canonOf("<?xml version=\"1.0\"?><Sync xmlns=\"AirSync:\"><SyncKey>1"
+                                        "</SyncKey></Sync>"))
+          .empty());
   CHECK_FALSE(eas::oracle::diffCanon(
                   a, canonOf("<?xml version=\"1.0\"?><Sync xmlns=\"AirSync:\"><Status>1</Status>"
                              "<ConversationId xmlns=\"Email2:\">AAEC</ConversationId></Sync>"))
@@ -145,7 +144,8 @@ TEST_CASE("libwbxml2 encodes, our decoder decodes", "[decode]") {
     auto decoded = eas::wbxml::decode(bytes);
     INFO("decode: " << decoded.status().toString() << "\nbytes: " << eas::oracle::hexPrefix(bytes));
     REQUIRE(decoded.ok());
-    const std::string diff = eas::oracle::diffCanon(doc.canon, eas::oracle::canonFromDocument(*decoded));
+    const std::string diff =
+        eas::oracle::diffCanon(doc.canon, eas::oracle::canonFromDocument(*decoded));
     INFO("decode() differs: " << diff);
     CHECK(diff.empty());
 
@@ -215,7 +215,8 @@ TEST_CASE("toXml output is read by libwbxml2", "[encode]") {
       const std::string lib_bytes = libwbxmlEncode(tmp, xml);
       auto again = eas::wbxml::decode(lib_bytes);
       REQUIRE(again.ok());
-      const std::string again_diff = eas::oracle::diffCanon(doc.canon, eas::oracle::canonFromDocument(*again));
+      const std::string again_diff =
+          eas::oracle::diffCanon(doc.canon, eas::oracle::canonFromDocument(*again));
       INFO("toXml() -> xml2wbxml -> decode() differs: " << again_diff);
       CHECK(again_diff.empty());
     }
@@ -323,7 +324,8 @@ TEST_CASE("our code page tables agree with libwbxml2's", "[tables]") {
   std::size_t lib_total = 0;
   for (int page = 0; page < eas::wbxml::kNumCodePages; ++page) {
     for (int token = eas::wbxml::kFirstTagToken; token <= eas::wbxml::kLastTagToken; ++token) {
-      if (lib.name(static_cast<std::uint8_t>(page), static_cast<std::uint8_t>(token))[0] == '?') continue;
+      if (lib.name(static_cast<std::uint8_t>(page), static_cast<std::uint8_t>(token))[0] == '?')
+        continue;
       ++lib_total;
       INFO("libwbxml2 tag page " << page << " token " << token);
       CHECK(eas::wbxml::isKnownTag(

@@ -23,6 +23,7 @@
 //   its best round is reported. Without files: the 100-email Sync response and the
 //   200-folder FolderSync response of test/corpus/wbxml.
 #include <time.h>
+#include <wbxml/wbxml.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -32,8 +33,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <wbxml/wbxml.h>
 
 #include "core/wbxml/wbxml.h"
 
@@ -60,8 +59,9 @@ struct Timing {
   long iterations = 0;
   double seconds = 0;
   double mbPerSecond(std::size_t bytes) const {
-    return seconds > 0 ? static_cast<double>(bytes) * static_cast<double>(iterations) / seconds / 1e6
-                       : 0;
+    return seconds > 0
+               ? static_cast<double>(bytes) * static_cast<double>(iterations) / seconds / 1e6
+               : 0;
   }
 };
 
@@ -108,9 +108,8 @@ bool libwbxmlFromXml(const std::string& xml, std::string* out, std::string* erro
   WB_UTINY* wbxml = nullptr;
   WB_ULONG len = 0;
   std::string copy = xml;
-  const WBXMLError rc = wbxml_conv_xml2wbxml_run(
-      conv, reinterpret_cast<WB_UTINY*>(copy.data()), static_cast<WB_ULONG>(copy.size()), &wbxml,
-      &len);
+  const WBXMLError rc = wbxml_conv_xml2wbxml_run(conv, reinterpret_cast<WB_UTINY*>(copy.data()),
+                                                 static_cast<WB_ULONG>(copy.size()), &wbxml, &len);
   wbxml_conv_xml2wbxml_destroy(conv);
   if (rc != WBXML_OK) {
     *error = std::string("wbxml_conv_xml2wbxml_run: ") +
@@ -161,9 +160,8 @@ bool libwbxmlToXml(std::string& bytes, std::size_t* xml_size) {
   wbxml_conv_wbxml2xml_set_gen_type(conv, WBXML_GEN_XML_COMPACT);
   WB_UTINY* xml = nullptr;
   WB_ULONG len = 0;
-  const WBXMLError rc = wbxml_conv_wbxml2xml_run(
-      conv, reinterpret_cast<WB_UTINY*>(bytes.data()), static_cast<WB_ULONG>(bytes.size()), &xml,
-      &len);
+  const WBXMLError rc = wbxml_conv_wbxml2xml_run(conv, reinterpret_cast<WB_UTINY*>(bytes.data()),
+                                                 static_cast<WB_ULONG>(bytes.size()), &xml, &len);
   wbxml_conv_wbxml2xml_destroy(conv);
   if (rc != WBXML_OK) return false;
   *xml_size = len;
@@ -249,7 +247,10 @@ bool benchDocument(const std::string& path, double budget, Figures* f) {
     }));
     keepBest(&lib_dec, measure(budget, [&] {
       WBXMLTree* t = libwbxmlDecode(input);
-      if (t == nullptr) ok = false; else wbxml_tree_destroy(t);
+      if (t == nullptr)
+        ok = false;
+      else
+        wbxml_tree_destroy(t);
     }));
     keepBest(&ours_enc, measure(budget, [&] { sink += eas::wbxml::encode(*doc).size(); }));
     keepBest(&lib_enc, measure(budget, [&] {
@@ -258,7 +259,10 @@ bool benchDocument(const std::string& path, double budget, Figures* f) {
     // For information (not part of the target): WBXML -> XML text, both sides.
     keepBest(&ours_xml, measure(budget, [&] {
       auto d = eas::wbxml::decode(input);
-      if (!d.ok()) ok = false; else sink += eas::wbxml::toXml(*d, compact).size();
+      if (!d.ok())
+        ok = false;
+      else
+        sink += eas::wbxml::toXml(*d, compact).size();
     }));
     keepBest(&lib_xml, measure(budget, [&] {
       std::size_t n = 0;
@@ -285,10 +289,11 @@ bool benchDocument(const std::string& path, double budget, Figures* f) {
   std::printf("  encode  ours %9.1f MB/s (%ld it)  libwbxml2 %8.1f MB/s (%ld it)  ratio %6.1fx\n",
               f->ours_encode, ours_enc.iterations, f->lib_encode, lib_enc.iterations,
               f->ours_encode / f->lib_encode);
-  std::printf("  to XML  ours %9.1f MB/s (%ld it)  libwbxml2 %8.1f MB/s (%ld it)  ratio %6.1fx"
-              "  (decode+toXml vs wbxml_conv_wbxml2xml, information only)\n",
-              f->ours_to_xml, ours_xml.iterations, f->lib_to_xml, lib_xml.iterations,
-              f->ours_to_xml / f->lib_to_xml);
+  std::printf(
+      "  to XML  ours %9.1f MB/s (%ld it)  libwbxml2 %8.1f MB/s (%ld it)  ratio %6.1fx"
+      "  (decode+toXml vs wbxml_conv_wbxml2xml, information only)\n",
+      f->ours_to_xml, ours_xml.iterations, f->lib_to_xml, lib_xml.iterations,
+      f->ours_to_xml / f->lib_to_xml);
   return true;
 }
 
@@ -320,6 +325,7 @@ int main(int argc, char** argv) {
     std::printf("  target (>= 5x libwbxml2 for decode and encode): %s\n", met ? "met" : "NOT met");
     target_met = target_met && met;
   }
-  std::printf("overall target: %s\n", all_ok ? (target_met ? "met" : "NOT met") : "no figures (errors)");
+  std::printf("overall target: %s\n",
+              all_ok ? (target_met ? "met" : "NOT met") : "no figures (errors)");
   return all_ok ? 0 : 1;
 }
