@@ -112,5 +112,40 @@ TEST_CASE("IMAP fetch throughput in windows of 100", "[bench]") {
   }
   std::printf("imap_fetch_bench: best %.0f messages/s (%d messages, windows of 100, logins %llu)\n", best,
               total, static_cast<unsigned long long>(pool.stats().logins));
+
+  // The no-change check a Sync or Ping makes: changesSince from the current
+  // watermark, (a) on the selected folder (NOOP + STATUS), (b) on another
+  // folder (STATUS only), each as its own request (lease) on the pooled session.
+  auto now = b->folderState(f);
+  REQUIRE(now.ok());
+  const Watermark wm{now->uidValidity, now->uidNext, now->highestModseq};
+  REQUIRE(wm.modseq.has_value());
+  const auto inbox = b->folderState("INBOX");
+  REQUIRE(inbox.ok());
+  const Watermark inboxWm{inbox->uidValidity, inbox->uidNext, inbox->highestModseq};
+  const int checks = envInt("EAS_IMAP_BENCH_CHECKS", 2000);
+  for (int pass = 0; pass < 2; ++pass) {
+    const std::string& folder = pass == 0 ? f : std::string("INBOX");
+    const Watermark& w = pass == 0 ? wm : inboxWm;
+    if (pass == 0) REQUIRE(b->fetchMessages(f, {1}, FetchRequest{}).ok());  // f selected
+    std::uint64_t commands = 0;
+    REQUIRE(b->changesSince(folder, w, {}).ok());
+    std::uint64_t last = b->commandCount();  // the same pooled session every time
+    const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = cpuSeconds();
+    for (int i = 0; i < checks; ++i) {
+      b->releaseSession();  // a new request: the session comes back from the pool
+      auto c = b->changesSince(folder, w, {});
+      commands += b->commandCount() - last;
+      last = b->commandCount();
+      REQUIRE(c.ok());
+      if (!c->added.empty() || !c->expunged.empty()) FAIL("unexpected change");
+    }
+    const double s = secondsSince(t0), cpu = cpuSeconds() - cpu0;
+    std::printf("imap_fetch_bench: no-change changesSince (%s): %.0f/s, %.1f us wall, %.1f us our CPU, "
+                "%.1f commands each\n",
+                pass == 0 ? "selected folder" : "other folder", checks / s, s * 1e6 / checks,
+                cpu * 1e6 / checks, static_cast<double>(commands) / checks);
+  }
   CHECK(pool.stats().logins == 1);
 }
