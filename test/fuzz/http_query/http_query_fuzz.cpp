@@ -7,13 +7,14 @@
 
 #include "core/protocol/query.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+namespace {
+
+void check(std::string_view input) {
   using namespace eas::protocol;
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
   auto q = parseQuery(input);
   if (!q.ok()) {
     if (q.status().reason().rfind("http.", 0) != 0) std::abort();  // every failure has a token
-    return 0;
+    return;
   }
   (void)validateQuery(*q);
   if (q->form == EasQuery::Form::kBase64 && q->device_id.size() <= 255 &&
@@ -24,5 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         again->policy_key != q->policy_key || again->locale != q->locale)
       std::abort();
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  check(input);                                 // as a query string
+  check(eas::protocol::base64Encode(input));    // as the bytes of a base64 blob
   return 0;
 }
