@@ -33,10 +33,10 @@ namespace eas::storage {
 
 // Length limits, checked identically for every engine before anything is
 // written, so both engines give the same answer (store.value_too_long).
-inline constexpr size_t kMaxKeyBytes = 255;          // ids, names used as keys
-inline constexpr size_t kMaxBackendIdBytes = 1024;   // IMAP folder/UID, DAV href
-inline constexpr size_t kMaxValueBytes = 1 << 20;    // free text, values
-inline constexpr size_t kMaxResponseBytes = 8 << 20; // cached replay response
+inline constexpr size_t kMaxKeyBytes = 255;           // ids, names used as keys
+inline constexpr size_t kMaxBackendIdBytes = 1024;    // IMAP folder/UID, DAV href
+inline constexpr size_t kMaxValueBytes = 1 << 20;     // free text, values
+inline constexpr size_t kMaxResponseBytes = 8 << 20;  // cached replay response
 
 // A device is identified by the account it syncs and the EAS DeviceId.
 // (One handset may carry two accounts: two devices for us.)
@@ -71,8 +71,8 @@ struct Device {
   int64_t first_sync = 0;        // unix seconds
   int64_t last_sync = 0;         // unix seconds
   AccessState access_state = AccessState::kAllow;
-  std::string access_reason;     // why blocked/quarantined (rule, admin, ...)
-  uint32_t policy_key = 0;       // 0 = none issued
+  std::string access_reason;  // why blocked/quarantined (rule, admin, ...)
+  uint32_t policy_key = 0;    // 0 = none issued
   ProvisioningStatus provisioning = ProvisioningStatus::kNone;
   WipeState wipe_state = WipeState::kNone;
   // Per-device settings (folder modes, filters, tasks/notes modes...).
@@ -126,7 +126,7 @@ struct ItemEntry {
 
 struct ItemChange {
   enum class Kind { kPut, kDelete } kind = Kind::kPut;  // put = add or update
-  ItemEntry item;  // for kDelete only item.server_id matters
+  ItemEntry item;                                       // for kDelete only item.server_id matters
 };
 
 struct SyncTransition {
@@ -134,7 +134,7 @@ struct SyncTransition {
   uint64_t to_key = 1;    // must be from_key + 1
   Watermark watermark;    // the backend position at to_key
   std::vector<ItemChange> changes;
-  std::string response;   // bytes sent for this transition, kept for replay
+  std::string response;  // bytes sent for this transition, kept for replay
 };
 
 // The state a SyncKey stands for.
@@ -176,9 +176,10 @@ struct EffectivePolicy {
 
 // Inheritance: device overrides user overrides domain overrides global.
 // Pure function; rows for other subjects are ignored.
-std::map<std::string, EffectivePolicy> resolvePolicies(
-    const std::vector<PolicySetting>& rows, const std::string& domain,
-    const std::string& user, const std::string& device_id);
+std::map<std::string, EffectivePolicy> resolvePolicies(const std::vector<PolicySetting>& rows,
+                                                       const std::string& domain,
+                                                       const std::string& user,
+                                                       const std::string& device_id);
 
 enum class AbqKind : int { kGlobal = 0, kDomain = 1, kUser = 2, kOs = 3, kModel = 4, kType = 5 };
 
@@ -259,29 +260,25 @@ class MetadataStore {
   virtual Result<std::vector<Folder>> listFolders(const DeviceRef& ref) = 0;
   // What FolderSync key `key` means: current, previous (with the replay
   // bytes), or store.unknown_synckey. Key 0 is always "current" (start over).
-  virtual Result<FolderSyncLookup> lookupFolderSyncKey(const DeviceRef& ref,
-                                                       uint64_t key) = 0;
+  virtual Result<FolderSyncLookup> lookupFolderSyncKey(const DeviceRef& ref, uint64_t key) = 0;
   // Moves the FolderSync key from_key -> to_key (= from_key + 1) and applies
   // the folder changes in one transaction. from_key 0 keeps the folders (their
   // server ids stay stable) and only applies the changes. store.conflict if
   // the current key is not from_key (and from_key != 0).
-  virtual Status commitFolderSync(const DeviceRef& ref, uint64_t from_key,
-                                  uint64_t to_key,
+  virtual Status commitFolderSync(const DeviceRef& ref, uint64_t from_key, uint64_t to_key,
                                   const std::vector<FolderChange>& changes,
                                   const std::string& response) = 0;
 
   // Sync state of one collection (collection_id = the folder's server id).
   // What key `key` means; store.unknown_synckey when it is neither the current
   // nor the previous key (or the collection has no state and key != 0).
-  virtual Result<SyncLookup> lookupSyncKey(const DeviceRef& ref,
-                                           const std::string& collection_id,
+  virtual Result<SyncLookup> lookupSyncKey(const DeviceRef& ref, const std::string& collection_id,
                                            uint64_t key) = 0;
   // Atomically moves the collection from `from_key` to `to_key`, applies the
   // item-map changes, stores the watermark and the replay response. The state
   // at from_key stays recoverable until the next commit. store.conflict when
   // the current key is not from_key; nothing is written then.
-  virtual Status commitSyncState(const DeviceRef& ref,
-                                 const std::string& collection_id,
+  virtual Status commitSyncState(const DeviceRef& ref, const std::string& collection_id,
                                  const SyncTransition& transition) = 0;
   // Finds the item map row for a backend id in the current state.
   virtual Result<ItemEntry> findItemByBackendId(const DeviceRef& ref,
@@ -289,8 +286,7 @@ class MetadataStore {
                                                 const std::string& backend_id) = 0;
   // Drops the collection's sync state (device sent SyncKey 0, folder gone).
   // OK when there was none.
-  virtual Status resetSyncState(const DeviceRef& ref,
-                                const std::string& collection_id) = 0;
+  virtual Status resetSyncState(const DeviceRef& ref, const std::string& collection_id) = 0;
 
   // Policies: set creates or replaces; delete ("inherit") is OK when absent.
   virtual Status setPolicy(const PolicySetting& setting) = 0;
@@ -300,8 +296,7 @@ class MetadataStore {
   virtual Result<std::vector<PolicySetting>> listPolicies() = 0;
   // resolvePolicies() over the rows that concern this device.
   virtual Result<std::map<std::string, EffectivePolicy>> effectivePolicies(
-      const std::string& domain, const std::string& user,
-      const std::string& device_id) = 0;
+      const std::string& domain, const std::string& user, const std::string& device_id) = 0;
 
   // ABQ rules, ordered by `order` then id. addAbqRule returns the new id;
   // update/delete return store.not_found for an unknown id.
@@ -321,8 +316,7 @@ class MetadataStore {
   // Audit log of device events; listAudit returns newest first (empty user =
   // every device).
   virtual Result<int64_t> appendAudit(const AuditEntry& entry) = 0;
-  virtual Result<std::vector<AuditEntry>> listAudit(const DeviceRef& ref,
-                                                    size_t limit) = 0;
+  virtual Result<std::vector<AuditEntry>> listAudit(const DeviceRef& ref, size_t limit) = 0;
 };
 
 // Opens a store for workers. url: "sqlite:/path/file.db",

@@ -6,9 +6,10 @@ namespace eas::storage {
 namespace {
 
 Status bad(const std::string& why) {
-  return Status::InvalidArgument("store.bad_url", why +
-                                                      " (expected sqlite:/path/file.db or "
-                                                      "mysql://user:pass@host[:port]/db[?socket=/path])");
+  return Status::InvalidArgument("store.bad_url",
+                                 why +
+                                     " (expected sqlite:/path/file.db or "
+                                     "mysql://user:pass@host[:port]/db[?socket=/path])");
 }
 
 int hexValue(char c) {
@@ -50,7 +51,8 @@ Result<StoreUrl> parseStoreUrl(const std::string& url) {
     out.redacted = "sqlite:" + path;
     return out;
   }
-  if (url.compare(0, mysql_prefix.size(), mysql_prefix) != 0) return bad("unknown store URL '" + url + "'");
+  if (url.compare(0, mysql_prefix.size(), mysql_prefix) != 0)
+    return bad("unknown store URL '" + url + "'");
   std::string rest = url.substr(mysql_prefix.size());
   std::string query;
   if (size_t q = rest.find('?'); q != std::string::npos) {
@@ -62,7 +64,8 @@ Result<StoreUrl> parseStoreUrl(const std::string& url) {
   std::string userinfo = rest.substr(0, at);
   std::string hostpart = rest.substr(at + 1);
   size_t slash = hostpart.find('/');
-  if (slash == std::string::npos || slash + 1 >= hostpart.size()) return bad("mysql URL needs /database");
+  if (slash == std::string::npos || slash + 1 >= hostpart.size())
+    return bad("mysql URL needs /database");
   out.mysql.database = hostpart.substr(slash + 1);
   std::string hostport = hostpart.substr(0, slash);
   std::string user = userinfo, pass;

@@ -16,7 +16,8 @@ constexpr const char* kResetWarning =
     "WARNING: This will make all devices perform a full synchronization and will lead to a loss "
     "of your ABQ rules configuration.\n"
     "Every device, its sync state, the security policies, the ABQ rules, pending notices and the\n"
-    "audit log are deleted. Full synchronization deletes everything synchronized to each device and\n"
+    "audit log are deleted. Full synchronization deletes everything synchronized to each device "
+    "and\n"
     "downloads it again: undesired data transfers, battery drain, and devices may hang while\n"
     "processing thousands of items.\n";
 
@@ -36,7 +37,8 @@ std::unique_ptr<storage::StoreAdmin> openNamed(const Args& args, const char* nam
                                                int* exit_code, Create create = Create::kNo) {
   const std::string url = args.get(name);
   if (url.empty()) {
-    io.err << "easctl: --" << name << " URL is required (sqlite:/path/file.db or "
+    io.err << "easctl: --" << name
+           << " URL is required (sqlite:/path/file.db or "
               "mysql://user:pass@host[:port]/db)\n";
     *exit_code = kExitUsage;
     return nullptr;
@@ -66,10 +68,11 @@ int upgrade(const Args& args, Io& io) {
   if (!admin) return code;
   auto before = admin->schemaVersion();
   if (!before.ok()) return fail(io, "reading the schema version", before.status());
-  if (Status s = admin->upgrade(); !s.ok()) return fail(io, "upgrade of " + admin->description(), s);
+  if (Status s = admin->upgrade(); !s.ok())
+    return fail(io, "upgrade of " + admin->description(), s);
   io.out << admin->description() << ": schema version " << *before << " -> "
-         << storage::knownSchemaVersion() << (*before == storage::knownSchemaVersion() ? " (up to date)" : "")
-         << "\n";
+         << storage::knownSchemaVersion()
+         << (*before == storage::knownSchemaVersion() ? " (up to date)" : "") << "\n";
   return kExitOk;
 }
 
@@ -86,8 +89,9 @@ int status(const Args& args, Io& io) {
   auto v = admin->schemaVersion();
   if (!v.ok()) return fail(io, "reading the schema version", v.status());
   if (*v != storage::knownSchemaVersion()) {
-    io.err << "easctl: " << admin->description() << " has schema version " << *v << ", this easctl knows "
-           << storage::knownSchemaVersion() << " (run `easctl db upgrade --store URL`)\n";
+    io.err << "easctl: " << admin->description() << " has schema version " << *v
+           << ", this easctl knows " << storage::knownSchemaVersion()
+           << " (run `easctl db upgrade --store URL`)\n";
     return kExitFailed;
   }
   auto counts = admin->rowCounts();
@@ -132,7 +136,8 @@ int migrate(const Args& args, Io& io) {
   if (!dst.ok()) return fail(io, "counting destination rows", dst.status());
   Table t{{"table", "source", "destination"}, {}};
   for (size_t i = 0; i < src->size() && i < dst->size(); ++i) {
-    t.rows.push_back({(*src)[i].table, std::to_string((*src)[i].rows), std::to_string((*dst)[i].rows)});
+    t.rows.push_back(
+        {(*src)[i].table, std::to_string((*src)[i].rows), std::to_string((*dst)[i].rows)});
   }
   if (args.has("json")) {
     printJson(io.out, t);
@@ -168,15 +173,30 @@ CommandGroup dbCommands() {
   return {"db",
           "the metadata store (schema, migration, reset)",
           {
-              {"upgrade", "--store URL", "create the schema or apply pending migrations (run before workers start)",
-               {"store"}, {}, upgrade},
-              {"status", "--store URL [--json]", "schema version and rows per table", {"store"}, {"json"}, status},
-              {"migrate", "--from URL --to URL [--json]",
+              {"upgrade",
+               "--store URL",
+               "create the schema or apply pending migrations (run before workers start)",
+               {"store"},
+               {},
+               upgrade},
+              {"status",
+               "--store URL [--json]",
+               "schema version and rows per table",
+               {"store"},
+               {"json"},
+               status},
+              {"migrate",
+               "--from URL --to URL [--json]",
                "copy every row to an empty store (e.g. sqlite -> mysql), verifying row counts",
-               {"from", "to"}, {"json"}, migrate},
-              {"reset", "--store URL --yes-i-understand",
-               "delete all devices, sync state, policies and ABQ rules (devices resync fully)", {"store"},
-               {kConfirmFlag}, reset},
+               {"from", "to"},
+               {"json"},
+               migrate},
+              {"reset",
+               "--store URL --yes-i-understand",
+               "delete all devices, sync state, policies and ABQ rules (devices resync fully)",
+               {"store"},
+               {kConfirmFlag},
+               reset},
           }};
 }
 

@@ -17,7 +17,8 @@ void printUsage(std::ostream& os) {
   for (const CommandGroup& g : groups()) {
     os << g.name << ": " << g.summary << "\n";
     for (const Command& c : g.commands) {
-      os << "  easctl " << g.name << " " << c.name << " " << c.usage << "\n      " << c.summary << "\n";
+      os << "  easctl " << g.name << " " << c.name << " " << c.usage << "\n      " << c.summary
+         << "\n";
     }
   }
 }

@@ -31,8 +31,8 @@ struct Io {
 
 struct Command {
   const char* name;
-  const char* usage;    // "--store URL [--json]"
-  const char* summary;  // one line
+  const char* usage;                 // "--store URL [--json]"
+  const char* summary;               // one line
   std::vector<const char*> options;  // options taking a value
   std::vector<const char*> flags;    // switches
   std::function<int(const Args&, Io&)> run;

@@ -220,12 +220,14 @@ Result<std::unique_ptr<sql::SqlConnection>> openMysqlConnection(const MysqlParam
     }
     return std::unique_ptr<sql::SqlConnection>(std::move(conn));
   } catch (const ::sql::SQLException& e) {
-    return Status::Unavailable("store.unavailable",
-                               "cannot connect to MySQL " +
-                                   (p.socket.empty() ? p.host + ":" + std::to_string(p.port) : p.socket) +
-                                   ": error " + std::to_string(e.getErrorCode()) + ": " + e.what());
+    return Status::Unavailable(
+        "store.unavailable",
+        "cannot connect to MySQL " +
+            (p.socket.empty() ? p.host + ":" + std::to_string(p.port) : p.socket) + ": error " +
+            std::to_string(e.getErrorCode()) + ": " + e.what());
   } catch (const std::exception& e) {
-    return Status::Unavailable("store.unavailable", std::string("cannot connect to MySQL: ") + e.what());
+    return Status::Unavailable("store.unavailable",
+                               std::string("cannot connect to MySQL: ") + e.what());
   }
 }
 

@@ -13,7 +13,7 @@ namespace eas::storage::mysql {
 struct MysqlParams {
   std::string user;
   std::string password;
-  std::string host;    // ignored when socket is set
+  std::string host;  // ignored when socket is set
   int port = 3306;
   std::string socket;  // unix socket path
   std::string database;

@@ -30,17 +30,31 @@ struct TableSpec {
 const std::vector<TableSpec>& tablesV1() {
   static const std::vector<TableSpec> kTables = {
       {"devices",
-       {{"user_name", Col::kKey}, {"device_id", Col::kKey}, {"device_type", Col::kValue},
-        {"model", Col::kValue}, {"imei", Col::kValue}, {"friendly_name", Col::kValue},
-        {"os", Col::kValue}, {"os_language", Col::kValue}, {"phone_number", Col::kValue},
-        {"mobile_operator", Col::kValue}, {"user_agent", Col::kValue},
-        {"protocol_version", Col::kValue}, {"first_sync", Col::kInt}, {"last_sync", Col::kInt},
-        {"access_state", Col::kInt}, {"access_reason", Col::kValue}, {"policy_key", Col::kInt},
-        {"provisioning", Col::kInt}, {"wipe_state", Col::kInt}},
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"device_type", Col::kValue},
+        {"model", Col::kValue},
+        {"imei", Col::kValue},
+        {"friendly_name", Col::kValue},
+        {"os", Col::kValue},
+        {"os_language", Col::kValue},
+        {"phone_number", Col::kValue},
+        {"mobile_operator", Col::kValue},
+        {"user_agent", Col::kValue},
+        {"protocol_version", Col::kValue},
+        {"first_sync", Col::kInt},
+        {"last_sync", Col::kInt},
+        {"access_state", Col::kInt},
+        {"access_reason", Col::kValue},
+        {"policy_key", Col::kInt},
+        {"provisioning", Col::kInt},
+        {"wipe_state", Col::kInt}},
        {"user_name", "device_id"},
        {}},
       {"device_settings",
-       {{"user_name", Col::kKey}, {"device_id", Col::kKey}, {"name", Col::kKey},
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"name", Col::kKey},
         {"value", Col::kValue}},
        {"user_name", "device_id", "name"},
        {}},
@@ -49,28 +63,47 @@ const std::vector<TableSpec>& tablesV1() {
        {"user_name", "device_id"},
        {}},
       {"folders",
-       {{"user_name", Col::kKey}, {"device_id", Col::kKey}, {"server_id", Col::kKey},
-        {"backend_id", Col::kBackendId}, {"parent_id", Col::kKey}, {"type", Col::kInt},
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"server_id", Col::kKey},
+        {"backend_id", Col::kBackendId},
+        {"parent_id", Col::kKey},
+        {"type", Col::kInt},
         {"display_name", Col::kValue}},
        {"user_name", "device_id", "server_id"},
        {}},
       {"folder_sync",
-       {{"user_name", Col::kKey}, {"device_id", Col::kKey}, {"sync_key", Col::kInt},
-        {"prev_key", Col::kInt}, {"prev_response", Col::kResponse}},
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"sync_key", Col::kInt},
+        {"prev_key", Col::kInt},
+        {"prev_response", Col::kResponse}},
        {"user_name", "device_id"},
        {}},
       {"sync_state",
-       {{"user_name", Col::kKey}, {"device_id", Col::kKey}, {"collection_id", Col::kKey},
-        {"sync_key", Col::kInt}, {"uidvalidity", Col::kInt}, {"highestmodseq", Col::kInt},
-        {"uidnext", Col::kInt}, {"dav_token", Col::kValue}, {"prev_key", Col::kInt},
-        {"prev_uidvalidity", Col::kInt}, {"prev_highestmodseq", Col::kInt},
-        {"prev_uidnext", Col::kInt}, {"prev_dav_token", Col::kValue},
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"collection_id", Col::kKey},
+        {"sync_key", Col::kInt},
+        {"uidvalidity", Col::kInt},
+        {"highestmodseq", Col::kInt},
+        {"uidnext", Col::kInt},
+        {"dav_token", Col::kValue},
+        {"prev_key", Col::kInt},
+        {"prev_uidvalidity", Col::kInt},
+        {"prev_highestmodseq", Col::kInt},
+        {"prev_uidnext", Col::kInt},
+        {"prev_dav_token", Col::kValue},
         {"prev_response", Col::kResponse}},
        {"user_name", "device_id", "collection_id"},
        {}},
       {"items",
-       {{"user_name", Col::kKey}, {"device_id", Col::kKey}, {"collection_id", Col::kKey},
-        {"server_id", Col::kKey}, {"backend_id", Col::kBackendId}, {"flags", Col::kValue},
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"collection_id", Col::kKey},
+        {"server_id", Col::kKey},
+        {"backend_id", Col::kBackendId},
+        {"flags", Col::kValue},
         {"etag", Col::kValue}},
        {"user_name", "device_id", "collection_id", "server_id"},
        {{"items_by_backend", {"user_name", "device_id", "collection_id", "backend_id"}}},
@@ -78,9 +111,14 @@ const std::vector<TableSpec>& tablesV1() {
       // The undo half of the last transition: the prior version of every item
       // row it changed (existed=0: the row did not exist before).
       {"item_undo",
-       {{"user_name", Col::kKey}, {"device_id", Col::kKey}, {"collection_id", Col::kKey},
-        {"server_id", Col::kKey}, {"existed", Col::kInt}, {"backend_id", Col::kBackendId},
-        {"flags", Col::kValue}, {"etag", Col::kValue}},
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"collection_id", Col::kKey},
+        {"server_id", Col::kKey},
+        {"existed", Col::kInt},
+        {"backend_id", Col::kBackendId},
+        {"flags", Col::kValue},
+        {"etag", Col::kValue}},
        {"user_name", "device_id", "collection_id", "server_id"},
        {},
        true},
@@ -89,19 +127,31 @@ const std::vector<TableSpec>& tablesV1() {
        {"level", "subject", "name"},
        {}},
       {"abq_rules",
-       {{"id", Col::kAutoId}, {"kind", Col::kInt}, {"value", Col::kValue}, {"action", Col::kInt},
-        {"enabled", Col::kInt}, {"ord", Col::kInt}},
+       {{"id", Col::kAutoId},
+        {"kind", Col::kInt},
+        {"value", Col::kValue},
+        {"action", Col::kInt},
+        {"enabled", Col::kInt},
+        {"ord", Col::kInt}},
        {},
        {}},
       {"abq_settings", {{"name", Col::kKey}, {"value", Col::kValue}}, {"name"}, {}},
       {"notices",
-       {{"id", Col::kAutoId}, {"user_name", Col::kKey}, {"device_id", Col::kKey},
-        {"kind", Col::kKey}, {"payload", Col::kValue}, {"created_at", Col::kInt}},
+       {{"id", Col::kAutoId},
+        {"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"kind", Col::kKey},
+        {"payload", Col::kValue},
+        {"created_at", Col::kInt}},
        {},
        {}},
       {"audit_log",
-       {{"id", Col::kAutoId}, {"at", Col::kInt}, {"user_name", Col::kKey},
-        {"device_id", Col::kKey}, {"event", Col::kInt}, {"detail", Col::kValue}},
+       {{"id", Col::kAutoId},
+        {"at", Col::kInt},
+        {"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"event", Col::kInt},
+        {"detail", Col::kValue}},
        {},
        {{"audit_by_device", {"user_name", "device_id", "id"}}}},
   };
@@ -111,18 +161,27 @@ const std::vector<TableSpec>& tablesV1() {
 const char* typeFor(Engine e, Col c) {
   if (e == Engine::kSqlite) {
     switch (c) {
-      case Col::kInt: return "INTEGER NOT NULL";
-      case Col::kAutoId: return "INTEGER PRIMARY KEY AUTOINCREMENT";
-      default: return "BLOB NOT NULL";
+      case Col::kInt:
+        return "INTEGER NOT NULL";
+      case Col::kAutoId:
+        return "INTEGER PRIMARY KEY AUTOINCREMENT";
+      default:
+        return "BLOB NOT NULL";
     }
   }
   switch (c) {
-    case Col::kKey: return "VARBINARY(255) NOT NULL";
-    case Col::kBackendId: return "VARBINARY(1024) NOT NULL";
-    case Col::kValue: return "MEDIUMBLOB NOT NULL";
-    case Col::kResponse: return "LONGBLOB NOT NULL";
-    case Col::kInt: return "BIGINT NOT NULL";
-    case Col::kAutoId: return "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY";
+    case Col::kKey:
+      return "VARBINARY(255) NOT NULL";
+    case Col::kBackendId:
+      return "VARBINARY(1024) NOT NULL";
+    case Col::kValue:
+      return "MEDIUMBLOB NOT NULL";
+    case Col::kResponse:
+      return "LONGBLOB NOT NULL";
+    case Col::kInt:
+      return "BIGINT NOT NULL";
+    case Col::kAutoId:
+      return "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY";
   }
   return "";
 }
@@ -159,8 +218,8 @@ std::vector<std::string> createStatements(Engine e, const std::vector<TableSpec>
     out.push_back(sql);
     if (e == Engine::kSqlite) {
       for (const IndexSpec& i : t.indexes) {
-        out.push_back(std::string("CREATE INDEX IF NOT EXISTS ") + i.name + " ON " + t.name +
-                      " (" + joined(i.columns) + ")");
+        out.push_back(std::string("CREATE INDEX IF NOT EXISTS ") + i.name + " ON " + t.name + " (" +
+                      joined(i.columns) + ")");
       }
     }
   }
@@ -179,25 +238,26 @@ Status setVersion(SqlConnection& conn, int version) {
 }
 
 Status applyMigrations(SqlConnection& conn, Engine engine) {
-  EAS_RETURN_IF_ERROR(conn.exec(engine == Engine::kSqlite
-                                    ? "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-                                    : "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL) ENGINE=InnoDB"));
+  EAS_RETURN_IF_ERROR(conn.exec(
+      engine == Engine::kSqlite
+          ? "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+          : "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL) ENGINE=InnoDB"));
   Result<int> current = readSchemaVersion(conn);
   if (!current.ok()) return current.status();
   if (*current > kSchemaVersion) {
-    return Status::NotSupported("store.schema_unknown",
-                                "store schema version " + std::to_string(*current) +
-                                    " is newer than this program knows (" +
-                                    std::to_string(kSchemaVersion) + ")");
+    return Status::NotSupported("store.schema_unknown", "store schema version " +
+                                                            std::to_string(*current) +
+                                                            " is newer than this program knows (" +
+                                                            std::to_string(kSchemaVersion) + ")");
   }
   for (const Migration& m : migrations()) {
     if (m.version <= *current) continue;
     for (const std::string& sql : engine == Engine::kSqlite ? m.sqlite : m.mysql) {
       Status s = conn.exec(sql);
       if (!s.ok()) {
-        return Status(s.code(), s.reason(),
-                      "migration " + std::to_string(m.version) + " (" + m.description +
-                          "): " + s.message());
+        return Status(
+            s.code(), s.reason(),
+            "migration " + std::to_string(m.version) + " (" + m.description + "): " + s.message());
       }
     }
     EAS_RETURN_IF_ERROR(setVersion(conn, m.version));

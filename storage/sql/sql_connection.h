@@ -38,8 +38,7 @@ class SqlConnection {
   // cached by its text. Errors: store.unavailable (busy, lost connection,
   // deadlock: retry the whole operation), store.conflict (duplicate key),
   // store.value_too_long, store.sql_error.
-  virtual Result<SqlResult> run(const std::string& sql,
-                                const std::vector<SqlValue>& params) = 0;
+  virtual Result<SqlResult> run(const std::string& sql, const std::vector<SqlValue>& params) = 0;
   // Runs a statement without preparing it (DDL, transaction control).
   virtual Status exec(const std::string& sql) = 0;
   virtual Result<int64_t> lastInsertId() = 0;

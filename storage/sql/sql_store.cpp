@@ -26,8 +26,8 @@ namespace sql {
 namespace {
 
 // Assigns the value of a Result expression to `var` or returns its status.
-#define EAS_SQL_TRY(var, expr)                 \
-  auto var##_result_ = (expr);                 \
+#define EAS_SQL_TRY(var, expr)                            \
+  auto var##_result_ = (expr);                            \
   if (!var##_result_.ok()) return var##_result_.status(); \
   auto& var = var##_result_.value()
 
@@ -40,10 +40,9 @@ Status statusOf(const Result<T>& r) {
 }
 
 Status tooLong(const char* field, size_t size, size_t max) {
-  return Status::InvalidArgument("store.value_too_long", std::string(field) + " is " +
-                                                             std::to_string(size) +
-                                                             " bytes, the limit is " +
-                                                             std::to_string(max));
+  return Status::InvalidArgument("store.value_too_long",
+                                 std::string(field) + " is " + std::to_string(size) +
+                                     " bytes, the limit is " + std::to_string(max));
 }
 
 Status checkLen(const std::string& v, size_t max, const char* field) {
@@ -66,11 +65,16 @@ Status checkCollection(const std::string& c) {
 Status checkDevice(const Device& d) {
   EAS_RETURN_IF_ERROR(checkRef(d.ref));
   const std::pair<const std::string*, const char*> values[] = {
-      {&d.device_type, "device type"},     {&d.model, "model"},
-      {&d.imei, "IMEI"},                   {&d.friendly_name, "friendly name"},
-      {&d.os, "OS"},                       {&d.os_language, "OS language"},
-      {&d.phone_number, "phone number"},   {&d.mobile_operator, "mobile operator"},
-      {&d.user_agent, "user agent"},       {&d.protocol_version, "protocol version"},
+      {&d.device_type, "device type"},
+      {&d.model, "model"},
+      {&d.imei, "IMEI"},
+      {&d.friendly_name, "friendly name"},
+      {&d.os, "OS"},
+      {&d.os_language, "OS language"},
+      {&d.phone_number, "phone number"},
+      {&d.mobile_operator, "mobile operator"},
+      {&d.user_agent, "user agent"},
+      {&d.protocol_version, "protocol version"},
       {&d.access_reason, "access reason"},
   };
   for (const auto& [v, name] : values) EAS_RETURN_IF_ERROR(checkLen(*v, kMaxValueBytes, name));
@@ -95,7 +99,8 @@ Status checkItem(const ItemEntry& e) {
 }
 
 Status checkFolder(const Folder& f) {
-  if (f.server_id.empty()) return Status::InvalidArgument("store.invalid", "empty folder server id");
+  if (f.server_id.empty())
+    return Status::InvalidArgument("store.invalid", "empty folder server id");
   EAS_RETURN_IF_ERROR(checkLen(f.server_id, kMaxKeyBytes, "folder server id"));
   EAS_RETURN_IF_ERROR(checkLen(f.backend_id, kMaxBackendIdBytes, "folder backend id"));
   EAS_RETURN_IF_ERROR(checkLen(f.parent_id, kMaxKeyBytes, "folder parent id"));
@@ -152,9 +157,10 @@ Status expectOneRow(const SqlResult& r, const char* what) {
 
 Result<std::vector<ItemEntry>> loadItems(SqlConnection& c, const DeviceRef& ref,
                                          const std::string& coll) {
-  EAS_SQL_TRY(rows, c.run("SELECT server_id, backend_id, flags, etag FROM items WHERE user_name = ? "
-                          "AND device_id = ? AND collection_id = ?",
-                          collParams(ref, coll)));
+  EAS_SQL_TRY(rows,
+              c.run("SELECT server_id, backend_id, flags, etag FROM items WHERE user_name = ? "
+                    "AND device_id = ? AND collection_id = ?",
+                    collParams(ref, coll)));
   std::vector<ItemEntry> out;
   out.reserve(rows.rows.size());
   for (const SqlRow& r : rows.rows) {
@@ -222,18 +228,20 @@ Status writeItemChanges(SqlConnection& c, const DeviceRef& ref, const std::strin
       const size_t n = chunkSize(touched.size() - i);
       std::vector<SqlValue> params = key;
       for (size_t j = 0; j < n; ++j) params.push_back(*touched[i + j]);
-      EAS_SQL_TRY(copy, c.run("INSERT INTO item_undo (user_name, device_id, collection_id, server_id, "
-                              "existed, backend_id, flags, etag) SELECT user_name, device_id, "
-                              "collection_id, server_id, 1, backend_id, flags, etag FROM items WHERE "
-                              "user_name = ? AND device_id = ? AND collection_id = ? AND server_id IN (" +
-                                  marks(n, "?") + ")",
-                              params));
+      EAS_SQL_TRY(copy,
+                  c.run("INSERT INTO item_undo (user_name, device_id, collection_id, server_id, "
+                        "existed, backend_id, flags, etag) SELECT user_name, device_id, "
+                        "collection_id, server_id, 1, backend_id, flags, etag FROM items WHERE "
+                        "user_name = ? AND device_id = ? AND collection_id = ? AND server_id IN (" +
+                            marks(n, "?") + ")",
+                        params));
       (void)copy;
       i += n;
     }
-    EAS_SQL_TRY(have, c.run("SELECT server_id FROM item_undo WHERE user_name = ? AND device_id = ? AND "
-                            "collection_id = ?",
-                            key));
+    EAS_SQL_TRY(have,
+                c.run("SELECT server_id FROM item_undo WHERE user_name = ? AND device_id = ? AND "
+                      "collection_id = ?",
+                      key));
     std::set<std::string> existed;
     for (const SqlRow& r : have.rows) existed.insert(asString(r[0]));
     std::vector<const std::string*> fresh;
@@ -247,10 +255,11 @@ Status writeItemChanges(SqlConnection& c, const DeviceRef& ref, const std::strin
         params.insert(params.end(), key.begin(), key.end());
         params.push_back(*fresh[i + j]);
       }
-      EAS_SQL_TRY(ins, c.run("INSERT INTO item_undo (user_name, device_id, collection_id, server_id, "
-                             "existed, backend_id, flags, etag) VALUES " +
-                                 marks(n, "(?, ?, ?, ?, 0, '', '', '')"),
-                             params));
+      EAS_SQL_TRY(ins,
+                  c.run("INSERT INTO item_undo (user_name, device_id, collection_id, server_id, "
+                        "existed, backend_id, flags, etag) VALUES " +
+                            marks(n, "(?, ?, ?, ?, 0, '', '', '')"),
+                        params));
       (void)ins;
       i += n;
     }
@@ -280,7 +289,8 @@ Status writeItemChanges(SqlConnection& c, const DeviceRef& ref, const std::strin
     std::vector<SqlValue> params = key;
     for (size_t j = 0; j < n; ++j) params.push_back(*deletes[i + j]);
     EAS_SQL_TRY(del, c.run("DELETE FROM items WHERE user_name = ? AND device_id = ? AND "
-                           "collection_id = ? AND server_id IN (" + marks(n, "?") + ")",
+                           "collection_id = ? AND server_id IN (" +
+                               marks(n, "?") + ")",
                            params));
     (void)del;
     i += n;
@@ -341,15 +351,14 @@ Status SqlStore::putDevice(const Device& d) {
   return withConnection([&](SqlConnection& c) -> Status {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
-    EAS_SQL_TRY(ins, c.run(std::string("REPLACE INTO devices (") + kDeviceColumns +
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           {d.ref.user, d.ref.device_id, d.device_type, d.model, d.imei,
-                            d.friendly_name, d.os, d.os_language, d.phone_number,
-                            d.mobile_operator, d.user_agent, d.protocol_version,
-                            i64(d.first_sync), i64(d.last_sync),
-                            i64(static_cast<int>(d.access_state)), d.access_reason,
-                            i64(d.policy_key), i64(static_cast<int>(d.provisioning)),
-                            i64(static_cast<int>(d.wipe_state))}));
+    EAS_SQL_TRY(
+        ins, c.run(std::string("REPLACE INTO devices (") + kDeviceColumns +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   {d.ref.user, d.ref.device_id, d.device_type, d.model, d.imei, d.friendly_name,
+                    d.os, d.os_language, d.phone_number, d.mobile_operator, d.user_agent,
+                    d.protocol_version, i64(d.first_sync), i64(d.last_sync),
+                    i64(static_cast<int>(d.access_state)), d.access_reason, i64(d.policy_key),
+                    i64(static_cast<int>(d.provisioning)), i64(static_cast<int>(d.wipe_state))}));
     (void)ins;
     EAS_SQL_TRY(del, c.run("DELETE FROM device_settings WHERE user_name = ? AND device_id = ?",
                            refParams(d.ref)));
@@ -391,9 +400,11 @@ Result<std::vector<Device>> SqlStore::listDevices(const std::string& user) {
     std::string where = user.empty() ? "" : " WHERE user_name = ?";
     std::vector<SqlValue> params;
     if (!user.empty()) params.push_back(user);
-    EAS_SQL_TRY(rows, c.run(std::string("SELECT ") + kDeviceColumns + " FROM devices" + where, params));
-    EAS_SQL_TRY(settings,
-                c.run("SELECT user_name, device_id, name, value FROM device_settings" + where, params));
+    EAS_SQL_TRY(rows,
+                c.run(std::string("SELECT ") + kDeviceColumns + " FROM devices" + where, params));
+    EAS_SQL_TRY(
+        settings,
+        c.run("SELECT user_name, device_id, name, value FROM device_settings" + where, params));
     std::map<std::pair<std::string, std::string>, Device> by_ref;
     for (const SqlRow& r : rows.rows) {
       Device d = deviceFromRow(r);
@@ -411,7 +422,8 @@ Result<std::vector<Device>> SqlStore::listDevices(const std::string& user) {
   });
 }
 
-Status SqlStore::setAccessState(const DeviceRef& ref, AccessState state, const std::string& reason) {
+Status SqlStore::setAccessState(const DeviceRef& ref, AccessState state,
+                                const std::string& reason) {
   EAS_RETURN_IF_ERROR(checkRef(ref));
   EAS_RETURN_IF_ERROR(checkLen(reason, kMaxValueBytes, "access reason"));
   if (static_cast<int>(state) < 0 || static_cast<int>(state) > 2) {
@@ -432,9 +444,10 @@ Status SqlStore::setProvisioning(const DeviceRef& ref, uint32_t policy_key,
     return Status::InvalidArgument("store.invalid", "provisioning status out of range");
   }
   return withConnection([&](SqlConnection& c) -> Status {
-    EAS_SQL_TRY(r, c.run("UPDATE devices SET policy_key = ?, provisioning = ? WHERE "
-                         "user_name = ? AND device_id = ?",
-                         {i64(policy_key), i64(static_cast<int>(status)), ref.user, ref.device_id}));
+    EAS_SQL_TRY(r,
+                c.run("UPDATE devices SET policy_key = ?, provisioning = ? WHERE "
+                      "user_name = ? AND device_id = ?",
+                      {i64(policy_key), i64(static_cast<int>(status)), ref.user, ref.device_id}));
     return expectOneRow(r, "device");
   });
 }
@@ -468,9 +481,10 @@ Status SqlStore::setDeviceSetting(const DeviceRef& ref, const std::string& key,
   return withConnection([&](SqlConnection& c) -> Status {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
-    EAS_SQL_TRY(dev, c.run(std::string("SELECT 1 FROM devices WHERE user_name = ? AND device_id = ?") +
-                               dialect_.for_update,
-                           refParams(ref)));
+    EAS_SQL_TRY(dev,
+                c.run(std::string("SELECT 1 FROM devices WHERE user_name = ? AND device_id = ?") +
+                          dialect_.for_update,
+                      refParams(ref)));
     if (dev.rows.empty()) return Status::NotFound("store.not_found", "device not found");
     EAS_SQL_TRY(r, c.run("REPLACE INTO device_settings (user_name, device_id, name, value) "
                          "VALUES (?, ?, ?, ?)",
@@ -485,13 +499,14 @@ Status SqlStore::deleteDevice(const DeviceRef& ref) {
   return withConnection([&](SqlConnection& c) -> Status {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
-    EAS_SQL_TRY(r, c.run("DELETE FROM devices WHERE user_name = ? AND device_id = ?", refParams(ref)));
+    EAS_SQL_TRY(r,
+                c.run("DELETE FROM devices WHERE user_name = ? AND device_id = ?", refParams(ref)));
     EAS_RETURN_IF_ERROR(expectOneRow(r, "device"));
     for (const char* table : {"device_settings", "id_counters", "folders", "folder_sync",
                               "sync_state", "items", "item_undo", "notices"}) {
-      EAS_SQL_TRY(d, c.run(std::string("DELETE FROM ") + table +
-                               " WHERE user_name = ? AND device_id = ?",
-                           refParams(ref)));
+      EAS_SQL_TRY(
+          d, c.run(std::string("DELETE FROM ") + table + " WHERE user_name = ? AND device_id = ?",
+                   refParams(ref)));
       (void)d;
     }
     EAS_SQL_TRY(p, c.run("DELETE FROM policies WHERE level = ? AND subject = ?",
@@ -510,16 +525,19 @@ Result<uint64_t> SqlStore::reserveIds(const DeviceRef& ref, uint64_t count) {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
     EAS_SQL_TRY(cur, lockOrCreateRow(
-                         c, std::string("SELECT next_id FROM id_counters WHERE user_name = ? AND "
-                                        "device_id = ?") + dialect_.for_update,
+                         c,
+                         std::string("SELECT next_id FROM id_counters WHERE user_name = ? AND "
+                                     "device_id = ?") +
+                             dialect_.for_update,
                          refParams(ref),
                          std::string(dialect_.insert_ignore) +
                              " INTO id_counters (user_name, device_id, next_id) VALUES (?, ?, 1)",
                          refParams(ref)));
     if (cur.rows.empty()) return Status::Internal("store.sql_error", "id counter vanished");
     int64_t first = asInt(cur.rows[0][0]);
-    EAS_SQL_TRY(up, c.run("UPDATE id_counters SET next_id = ? WHERE user_name = ? AND device_id = ?",
-                          {i64(first + static_cast<int64_t>(count)), ref.user, ref.device_id}));
+    EAS_SQL_TRY(up,
+                c.run("UPDATE id_counters SET next_id = ? WHERE user_name = ? AND device_id = ?",
+                      {i64(first + static_cast<int64_t>(count)), ref.user, ref.device_id}));
     (void)up;
     EAS_RETURN_IF_ERROR(tx.commit());
     return static_cast<uint64_t>(first);
@@ -536,8 +554,8 @@ Result<std::vector<Folder>> SqlStore::listFolders(const DeviceRef& ref) {
                             refParams(ref)));
     std::vector<Folder> out;
     for (const SqlRow& r : rows.rows) {
-      out.push_back({asString(r[0]), asString(r[1]), asString(r[2]),
-                     static_cast<int>(asInt(r[3])), asString(r[4])});
+      out.push_back({asString(r[0]), asString(r[1]), asString(r[2]), static_cast<int>(asInt(r[3])),
+                     asString(r[4])});
     }
     std::sort(out.begin(), out.end(),
               [](const Folder& a, const Folder& b) { return a.server_id < b.server_id; });
@@ -580,8 +598,10 @@ Status SqlStore::commitFolderSync(const DeviceRef& ref, uint64_t from_key, uint6
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
     EAS_SQL_TRY(cur, lockOrCreateRow(
-                         c, std::string("SELECT sync_key, prev_key, prev_response FROM folder_sync "
-                                        "WHERE user_name = ? AND device_id = ?") + dialect_.for_update,
+                         c,
+                         std::string("SELECT sync_key, prev_key, prev_response FROM folder_sync "
+                                     "WHERE user_name = ? AND device_id = ?") +
+                             dialect_.for_update,
                          refParams(ref),
                          std::string(dialect_.insert_ignore) +
                              " INTO folder_sync (user_name, device_id, sync_key, prev_key, "
@@ -717,19 +737,20 @@ Status SqlStore::commitSyncState(const DeviceRef& ref, const std::string& coll,
   return withConnection([&](SqlConnection& c) -> Status {
     Transaction tx(c);
     EAS_RETURN_IF_ERROR(tx.begin(true));
-    EAS_SQL_TRY(cur, lockOrCreateRow(
-                         c, std::string("SELECT sync_key, uidvalidity, highestmodseq, uidnext, "
-                                        "dav_token, prev_key, prev_response FROM sync_state WHERE "
-                                        "user_name = ? AND device_id = ? AND collection_id = ?") +
-                                dialect_.for_update,
-                         collParams(ref, coll),
-                         std::string(dialect_.insert_ignore) +
-                             " INTO sync_state (user_name, device_id, collection_id, sync_key, "
-                             "uidvalidity, highestmodseq, uidnext, dav_token, prev_key, "
-                             "prev_uidvalidity, prev_highestmodseq, prev_uidnext, prev_dav_token, "
-                             "prev_response) VALUES (?, ?, ?, 0, 0, 0, 0, ?, 0, 0, 0, 0, ?, ?)",
-                         {ref.user, ref.device_id, coll, std::string(), std::string(),
-                          std::string()}));
+    EAS_SQL_TRY(cur,
+                lockOrCreateRow(
+                    c,
+                    std::string("SELECT sync_key, uidvalidity, highestmodseq, uidnext, "
+                                "dav_token, prev_key, prev_response FROM sync_state WHERE "
+                                "user_name = ? AND device_id = ? AND collection_id = ?") +
+                        dialect_.for_update,
+                    collParams(ref, coll),
+                    std::string(dialect_.insert_ignore) +
+                        " INTO sync_state (user_name, device_id, collection_id, sync_key, "
+                        "uidvalidity, highestmodseq, uidnext, dav_token, prev_key, "
+                        "prev_uidvalidity, prev_highestmodseq, prev_uidnext, prev_dav_token, "
+                        "prev_response) VALUES (?, ?, ?, 0, 0, 0, 0, ?, 0, 0, 0, 0, ?, ?)",
+                    {ref.user, ref.device_id, coll, std::string(), std::string(), std::string()}));
     if (cur.rows.empty()) return Status::Internal("store.sql_error", "sync_state row vanished");
     const SqlRow& r = cur.rows[0];
     const uint64_t current = static_cast<uint64_t>(asInt(r[0]));
@@ -773,15 +794,15 @@ Status SqlStore::commitSyncState(const DeviceRef& ref, const std::string& coll,
       EAS_RETURN_IF_ERROR(writeItemChanges(c, ref, coll, initial, touched, puts, deletes));
     }
     const Watermark& w = t.watermark;
-    EAS_SQL_TRY(up, c.run("UPDATE sync_state SET sync_key = ?, uidvalidity = ?, highestmodseq = ?, "
-                          "uidnext = ?, dav_token = ?, prev_key = ?, prev_uidvalidity = ?, "
-                          "prev_highestmodseq = ?, prev_uidnext = ?, prev_dav_token = ?, "
-                          "prev_response = ? WHERE user_name = ? AND device_id = ? AND "
-                          "collection_id = ?",
-                          {u64(t.to_key), i64(w.uidvalidity), i64(w.highestmodseq),
-                           i64(w.uidnext), w.dav_sync_token, u64(t.from_key), i64(asInt(r[1])),
-                           i64(asInt(r[2])), i64(asInt(r[3])), asString(r[4]), t.response,
-                           ref.user, ref.device_id, coll}));
+    EAS_SQL_TRY(
+        up, c.run("UPDATE sync_state SET sync_key = ?, uidvalidity = ?, highestmodseq = ?, "
+                  "uidnext = ?, dav_token = ?, prev_key = ?, prev_uidvalidity = ?, "
+                  "prev_highestmodseq = ?, prev_uidnext = ?, prev_dav_token = ?, "
+                  "prev_response = ? WHERE user_name = ? AND device_id = ? AND "
+                  "collection_id = ?",
+                  {u64(t.to_key), i64(w.uidvalidity), i64(w.highestmodseq), i64(w.uidnext),
+                   w.dav_sync_token, u64(t.from_key), i64(asInt(r[1])), i64(asInt(r[2])),
+                   i64(asInt(r[3])), asString(r[4]), t.response, ref.user, ref.device_id, coll}));
     (void)up;
     return tx.commit();
   });
@@ -797,7 +818,8 @@ Result<ItemEntry> SqlStore::findItemByBackendId(const DeviceRef& ref, const std:
                             "user_name = ? AND device_id = ? AND collection_id = ? AND "
                             "backend_id = ? ORDER BY server_id LIMIT 1",
                             {ref.user, ref.device_id, coll, backend_id}));
-    if (rows.rows.empty()) return Status::NotFound("store.not_found", "no item with that backend id");
+    if (rows.rows.empty())
+      return Status::NotFound("store.not_found", "no item with that backend id");
     const SqlRow& r = rows.rows[0];
     return ItemEntry{asString(r[0]), asString(r[1]), asString(r[2]), asString(r[3])};
   });
@@ -838,7 +860,8 @@ Status SqlStore::setPolicy(const PolicySetting& s) {
   });
 }
 
-Status SqlStore::deletePolicy(PolicyLevel level, const std::string& subject, const std::string& key) {
+Status SqlStore::deletePolicy(PolicyLevel level, const std::string& subject,
+                              const std::string& key) {
   EAS_RETURN_IF_ERROR(checkPolicyKey(level, subject, key));
   return withConnection([&](SqlConnection& c) -> Status {
     EAS_SQL_TRY(r, c.run("DELETE FROM policies WHERE level = ? AND subject = ? AND name = ?",
@@ -852,8 +875,8 @@ namespace {
 std::vector<PolicySetting> policiesFromRows(const SqlResult& rows) {
   std::vector<PolicySetting> out;
   for (const SqlRow& r : rows.rows) {
-    out.push_back({static_cast<PolicyLevel>(asInt(r[0])), asString(r[1]), asString(r[2]),
-                   asString(r[3])});
+    out.push_back(
+        {static_cast<PolicyLevel>(asInt(r[0])), asString(r[1]), asString(r[2]), asString(r[3])});
   }
   std::sort(out.begin(), out.end(), [](const PolicySetting& a, const PolicySetting& b) {
     return std::tie(a.level, a.subject, a.key) < std::tie(b.level, b.subject, b.key);
@@ -898,11 +921,11 @@ Status checkAbq(const AbqRule& r) {
 Result<int64_t> SqlStore::addAbqRule(const AbqRule& rule) {
   EAS_RETURN_IF_ERROR(checkAbq(rule));
   return withConnection([&](SqlConnection& c) -> Result<int64_t> {
-    EAS_SQL_TRY(r, c.run("INSERT INTO abq_rules (kind, value, action, enabled, ord) VALUES "
-                         "(?, ?, ?, ?, ?)",
-                         {i64(static_cast<int>(rule.kind)), rule.value,
-                          i64(static_cast<int>(rule.action)), i64(rule.enabled ? 1 : 0),
-                          i64(rule.order)}));
+    EAS_SQL_TRY(
+        r, c.run("INSERT INTO abq_rules (kind, value, action, enabled, ord) VALUES "
+                 "(?, ?, ?, ?, ?)",
+                 {i64(static_cast<int>(rule.kind)), rule.value, i64(static_cast<int>(rule.action)),
+                  i64(rule.enabled ? 1 : 0), i64(rule.order)}));
     (void)r;
     return c.lastInsertId();
   });
@@ -911,11 +934,11 @@ Result<int64_t> SqlStore::addAbqRule(const AbqRule& rule) {
 Status SqlStore::updateAbqRule(const AbqRule& rule) {
   EAS_RETURN_IF_ERROR(checkAbq(rule));
   return withConnection([&](SqlConnection& c) -> Status {
-    EAS_SQL_TRY(r, c.run("UPDATE abq_rules SET kind = ?, value = ?, action = ?, enabled = ?, "
-                         "ord = ? WHERE id = ?",
-                         {i64(static_cast<int>(rule.kind)), rule.value,
-                          i64(static_cast<int>(rule.action)), i64(rule.enabled ? 1 : 0),
-                          i64(rule.order), i64(rule.id)}));
+    EAS_SQL_TRY(
+        r, c.run("UPDATE abq_rules SET kind = ?, value = ?, action = ?, enabled = ?, "
+                 "ord = ? WHERE id = ?",
+                 {i64(static_cast<int>(rule.kind)), rule.value, i64(static_cast<int>(rule.action)),
+                  i64(rule.enabled ? 1 : 0), i64(rule.order), i64(rule.id)}));
     return expectOneRow(r, "ABQ rule");
   });
 }
@@ -983,8 +1006,11 @@ Result<std::vector<Notice>> SqlStore::pendingNotices(size_t limit) {
                             {i64(static_cast<int64_t>(std::min<size_t>(limit, INT32_MAX)))}));
     std::vector<Notice> out;
     for (const SqlRow& r : rows.rows) {
-      out.push_back({asInt(r[0]), {asString(r[1]), asString(r[2])}, asString(r[3]),
-                     asString(r[4]), asInt(r[5])});
+      out.push_back({asInt(r[0]),
+                     {asString(r[1]), asString(r[2])},
+                     asString(r[3]),
+                     asString(r[4]),
+                     asInt(r[5])});
     }
     return out;
   });
@@ -1025,8 +1051,11 @@ Result<std::vector<AuditEntry>> SqlStore::listAudit(const DeviceRef& ref, size_t
                             params));
     std::vector<AuditEntry> out;
     for (const SqlRow& r : rows.rows) {
-      out.push_back({asInt(r[0]), asInt(r[1]), {asString(r[2]), asString(r[3])},
-                     static_cast<AuditEvent>(asInt(r[4])), asString(r[5])});
+      out.push_back({asInt(r[0]),
+                     asInt(r[1]),
+                     {asString(r[2]), asString(r[3])},
+                     static_cast<AuditEvent>(asInt(r[4])),
+                     asString(r[5])});
     }
     return out;
   });
@@ -1056,9 +1085,10 @@ Status SqlStore::checkSchema() {
                                     std::to_string(kSchemaVersion) + "); upgrade eas-fcgi");
   }
   if (*v < kSchemaVersion) {
-    return Status::NotSupported("store.schema_outdated",
-                                "store schema version " + std::to_string(*v) + ", this program needs " +
-                                    std::to_string(kSchemaVersion) + hint);
+    return Status::NotSupported("store.schema_outdated", "store schema version " +
+                                                             std::to_string(*v) +
+                                                             ", this program needs " +
+                                                             std::to_string(kSchemaVersion) + hint);
   }
   return Status::Ok();
 }

@@ -30,17 +30,21 @@ class SqlStore final : public MetadataStore, public StoreAdmin {
   Status putDevice(const Device& device) override;
   Result<Device> findDevice(const DeviceRef& ref) override;
   Result<std::vector<Device>> listDevices(const std::string& user) override;
-  Status setAccessState(const DeviceRef& ref, AccessState state, const std::string& reason) override;
-  Status setProvisioning(const DeviceRef& ref, uint32_t policy_key, ProvisioningStatus status) override;
+  Status setAccessState(const DeviceRef& ref, AccessState state,
+                        const std::string& reason) override;
+  Status setProvisioning(const DeviceRef& ref, uint32_t policy_key,
+                         ProvisioningStatus status) override;
   Status setWipeState(const DeviceRef& ref, WipeState state) override;
   Status touchDevice(const DeviceRef& ref, int64_t last_sync) override;
-  Status setDeviceSetting(const DeviceRef& ref, const std::string& key, const std::string& value) override;
+  Status setDeviceSetting(const DeviceRef& ref, const std::string& key,
+                          const std::string& value) override;
   Status deleteDevice(const DeviceRef& ref) override;
   Result<uint64_t> reserveIds(const DeviceRef& ref, uint64_t count) override;
   Result<std::vector<Folder>> listFolders(const DeviceRef& ref) override;
   Result<FolderSyncLookup> lookupFolderSyncKey(const DeviceRef& ref, uint64_t key) override;
   Status commitFolderSync(const DeviceRef& ref, uint64_t from_key, uint64_t to_key,
-                          const std::vector<FolderChange>& changes, const std::string& response) override;
+                          const std::vector<FolderChange>& changes,
+                          const std::string& response) override;
   Result<SyncLookup> lookupSyncKey(const DeviceRef& ref, const std::string& collection_id,
                                    uint64_t key) override;
   Status commitSyncState(const DeviceRef& ref, const std::string& collection_id,
@@ -49,7 +53,8 @@ class SqlStore final : public MetadataStore, public StoreAdmin {
                                         const std::string& backend_id) override;
   Status resetSyncState(const DeviceRef& ref, const std::string& collection_id) override;
   Status setPolicy(const PolicySetting& setting) override;
-  Status deletePolicy(PolicyLevel level, const std::string& subject, const std::string& key) override;
+  Status deletePolicy(PolicyLevel level, const std::string& subject,
+                      const std::string& key) override;
   Result<std::vector<PolicySetting>> listPolicies() override;
   Result<std::map<std::string, EffectivePolicy>> effectivePolicies(
       const std::string& domain, const std::string& user, const std::string& device_id) override;

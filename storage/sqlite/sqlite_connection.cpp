@@ -116,7 +116,9 @@ class SqliteConnection final : public sql::SqlConnection {
     return Status::Ok();
   }
 
-  Result<int64_t> lastInsertId() override { return static_cast<int64_t>(sqlite3_last_insert_rowid(db_)); }
+  Result<int64_t> lastInsertId() override {
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  }
 
   // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that
   // reads and then writes can fail with SQLITE_BUSY without waiting.
@@ -137,12 +139,12 @@ class SqliteConnection final : public sql::SqlConnection {
 Result<std::unique_ptr<sql::SqlConnection>> openSqliteConnection(const std::string& path) {
   sqlite3* db = nullptr;
   // NOMUTEX: the pool guarantees one thread per connection at a time.
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    Status s = Status::Unavailable("store.unavailable",
-                                   "cannot open SQLite file " + path + ": " +
-                                       (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    Status s = Status::Unavailable(
+        "store.unavailable",
+        "cannot open SQLite file " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     sqlite3_close_v2(db);
     return s;
   }
@@ -150,8 +152,8 @@ Result<std::unique_ptr<sql::SqlConnection>> openSqliteConnection(const std::stri
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   // WAL: readers never block the writer. NORMAL: a commit survives a killed
   // process (the WAL is in the OS), only an OS crash may lose the last ones.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA foreign_keys=OFF"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF"}) {
     Status s = conn->exec(pragma);
     if (!s.ok()) return s;
   }

@@ -28,21 +28,29 @@ class FaultyMetadataStore final : public MetadataStore {
 
   Status putDevice(const Device& d) override { return inner_->putDevice(d); }
   Result<Device> findDevice(const DeviceRef& r) override { return inner_->findDevice(r); }
-  Result<std::vector<Device>> listDevices(const std::string& u) override { return inner_->listDevices(u); }
+  Result<std::vector<Device>> listDevices(const std::string& u) override {
+    return inner_->listDevices(u);
+  }
   Status setAccessState(const DeviceRef& r, AccessState s, const std::string& why) override {
     return inner_->setAccessState(r, s, why);
   }
   Status setProvisioning(const DeviceRef& r, uint32_t k, ProvisioningStatus s) override {
     return inner_->setProvisioning(r, k, s);
   }
-  Status setWipeState(const DeviceRef& r, WipeState s) override { return inner_->setWipeState(r, s); }
+  Status setWipeState(const DeviceRef& r, WipeState s) override {
+    return inner_->setWipeState(r, s);
+  }
   Status touchDevice(const DeviceRef& r, int64_t t) override { return inner_->touchDevice(r, t); }
   Status setDeviceSetting(const DeviceRef& r, const std::string& k, const std::string& v) override {
     return inner_->setDeviceSetting(r, k, v);
   }
   Status deleteDevice(const DeviceRef& r) override { return inner_->deleteDevice(r); }
-  Result<uint64_t> reserveIds(const DeviceRef& r, uint64_t n) override { return inner_->reserveIds(r, n); }
-  Result<std::vector<Folder>> listFolders(const DeviceRef& r) override { return inner_->listFolders(r); }
+  Result<uint64_t> reserveIds(const DeviceRef& r, uint64_t n) override {
+    return inner_->reserveIds(r, n);
+  }
+  Result<std::vector<Folder>> listFolders(const DeviceRef& r) override {
+    return inner_->listFolders(r);
+  }
   Result<FolderSyncLookup> lookupFolderSyncKey(const DeviceRef& r, uint64_t k) override {
     return inner_->lookupFolderSyncKey(r, k);
   }
@@ -54,7 +62,8 @@ class FaultyMetadataStore final : public MetadataStore {
   Result<SyncLookup> lookupSyncKey(const DeviceRef& r, const std::string& c, uint64_t k) override {
     return inner_->lookupSyncKey(r, c, k);
   }
-  Status commitSyncState(const DeviceRef& r, const std::string& c, const SyncTransition& t) override {
+  Status commitSyncState(const DeviceRef& r, const std::string& c,
+                         const SyncTransition& t) override {
     if (shouldFail()) return injected();
     return inner_->commitSyncState(r, c, t);
   }
@@ -62,24 +71,32 @@ class FaultyMetadataStore final : public MetadataStore {
                                         const std::string& b) override {
     return inner_->findItemByBackendId(r, c, b);
   }
-  Status resetSyncState(const DeviceRef& r, const std::string& c) override { return inner_->resetSyncState(r, c); }
+  Status resetSyncState(const DeviceRef& r, const std::string& c) override {
+    return inner_->resetSyncState(r, c);
+  }
   Status setPolicy(const PolicySetting& s) override { return inner_->setPolicy(s); }
   Status deletePolicy(PolicyLevel l, const std::string& s, const std::string& k) override {
     return inner_->deletePolicy(l, s, k);
   }
   Result<std::vector<PolicySetting>> listPolicies() override { return inner_->listPolicies(); }
-  Result<std::map<std::string, EffectivePolicy>> effectivePolicies(const std::string& d, const std::string& u,
-                                                                   const std::string& dev) override {
+  Result<std::map<std::string, EffectivePolicy>> effectivePolicies(
+      const std::string& d, const std::string& u, const std::string& dev) override {
     return inner_->effectivePolicies(d, u, dev);
   }
   Result<int64_t> addAbqRule(const AbqRule& r) override { return inner_->addAbqRule(r); }
   Status updateAbqRule(const AbqRule& r) override { return inner_->updateAbqRule(r); }
   Status deleteAbqRule(int64_t id) override { return inner_->deleteAbqRule(id); }
   Result<std::vector<AbqRule>> listAbqRules() override { return inner_->listAbqRules(); }
-  Status setAbqSetting(const std::string& k, const std::string& v) override { return inner_->setAbqSetting(k, v); }
-  Result<std::string> getAbqSetting(const std::string& k) override { return inner_->getAbqSetting(k); }
+  Status setAbqSetting(const std::string& k, const std::string& v) override {
+    return inner_->setAbqSetting(k, v);
+  }
+  Result<std::string> getAbqSetting(const std::string& k) override {
+    return inner_->getAbqSetting(k);
+  }
   Result<int64_t> queueNotice(const Notice& n) override { return inner_->queueNotice(n); }
-  Result<std::vector<Notice>> pendingNotices(size_t l) override { return inner_->pendingNotices(l); }
+  Result<std::vector<Notice>> pendingNotices(size_t l) override {
+    return inner_->pendingNotices(l);
+  }
   Status removeNotice(int64_t id) override { return inner_->removeNotice(id); }
   Result<int64_t> appendAudit(const AuditEntry& e) override { return inner_->appendAudit(e); }
   Result<std::vector<AuditEntry>> listAudit(const DeviceRef& r, size_t l) override {
@@ -94,7 +111,8 @@ class FaultyMetadataStore final : public MetadataStore {
     return fail;
   }
   static Status injected() {
-    return Status::Unavailable("store.unavailable", "injected commit failure (FaultyMetadataStore)");
+    return Status::Unavailable("store.unavailable",
+                               "injected commit failure (FaultyMetadataStore)");
   }
 
   const std::unique_ptr<MetadataStore> inner_;

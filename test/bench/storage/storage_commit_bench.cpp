@@ -67,13 +67,15 @@ int main(int argc, char** argv) {
   std::string url, admin_cnf;
   std::filesystem::path dir;
   if (engine == "sqlite") {
-    dir = std::filesystem::path(EAS_BINARY_DIR) / "run" / ("bench-storage-" + std::to_string(getpid()));
+    dir = std::filesystem::path(EAS_BINARY_DIR) / "run" /
+          ("bench-storage-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     url = "sqlite:" + (dir / "bench.db").string();
   } else if (engine == "mariadb") {
     url = mariadbUrl(&admin_cnf);
     if (url.empty()) {
-      std::fprintf(stderr, "storage_commit_bench: run/mariadb/env missing (fixture mariadb not started)\n");
+      std::fprintf(stderr,
+                   "storage_commit_bench: run/mariadb/env missing (fixture mariadb not started)\n");
       return 1;
     }
     std::string cmd = "mariadb --defaults-file='" + admin_cnf +
@@ -99,13 +101,15 @@ int main(int argc, char** argv) {
   const std::string coll = "1";
   std::vector<ItemChange> initial;
   for (int i = 0; i < 1000; ++i) {
-    initial.push_back({ItemChange::Kind::kPut, {"1:" + std::to_string(i), std::to_string(i), "", "etag"}});
+    initial.push_back(
+        {ItemChange::Kind::kPut, {"1:" + std::to_string(i), std::to_string(i), "", "etag"}});
   }
-  if (Status s = store.commitSyncState(ref, coll, {0, 1, {1, 1, 1001, ""}, initial, "r"}); !s.ok()) {
+  if (Status s = store.commitSyncState(ref, coll, {0, 1, {1, 1, 1001, ""}, initial, "r"});
+      !s.ok()) {
     return die("initial commit", s);
   }
   const std::string response(2048, 'w');  // a typical small Sync response
-  int next_uid = 1000;  // items 1:<lo>..1:<hi-1> exist; the window slides
+  int next_uid = 1000;                    // items 1:<lo>..1:<hi-1> exist; the window slides
   int lo = 0;
   std::vector<double> ms, cpu_ms;
   uint64_t key = 1;
@@ -118,20 +122,22 @@ int main(int argc, char** argv) {
     changes.reserve(100);
     for (int i = 0; i < 60; ++i) {  // flag updates in the middle of the window
       int uid = lo + 100 + (static_cast<int>(key) * 7 + i * 13) % 800;
-      changes.push_back({ItemChange::Kind::kPut,
-                         {"1:" + std::to_string(uid), std::to_string(uid), key % 2 ? "\\Seen" : "", "etag"}});
+      changes.push_back(
+          {ItemChange::Kind::kPut,
+           {"1:" + std::to_string(uid), std::to_string(uid), key % 2 ? "\\Seen" : "", "etag"}});
     }
     for (int i = 0; i < 20; ++i) {  // 20 oldest expunged
       changes.push_back({ItemChange::Kind::kDelete, {"1:" + std::to_string(lo + i), "", "", ""}});
     }
     for (int i = 0; i < 20; ++i) {  // 20 new arrivals
       int uid = next_uid + i;
-      changes.push_back({ItemChange::Kind::kPut, {"1:" + std::to_string(uid), std::to_string(uid), "", "etag"}});
+      changes.push_back(
+          {ItemChange::Kind::kPut, {"1:" + std::to_string(uid), std::to_string(uid), "", "etag"}});
     }
     const auto t0 = Clock::now();
     const double c0 = threadCpuMs();
-    Status s = store.commitSyncState(ref, coll,
-                                     {key, key + 1, {1, int64_t(key), next_uid + 20, ""}, changes, response});
+    Status s = store.commitSyncState(
+        ref, coll, {key, key + 1, {1, int64_t(key), next_uid + 20, ""}, changes, response});
     const double c1 = threadCpuMs();
     const auto t1 = Clock::now();
     if (!s.ok()) return die("commit " + std::to_string(key), s);
@@ -148,11 +154,11 @@ int main(int argc, char** argv) {
   for (double v : ms) sum += v;
   const double median = percentile(ms, 0.5);
   const double p99 = percentile(ms, 0.99);
-  std::printf("storage_commit_bench engine=%s commits=%zu changes/commit=100 median_ms=%.3f p99_ms=%.3f "
-              "mean_ms=%.3f cpu_median_ms=%.3f commits_per_s=%.0f item_changes_per_s=%.0f\n",
-              engine.c_str(), ms.size(), median, p99, sum / ms.size(), percentile(cpu_ms, 0.5),
-              ms.size() / (sum / 1000.0),
-              100.0 * ms.size() / (sum / 1000.0));
+  std::printf(
+      "storage_commit_bench engine=%s commits=%zu changes/commit=100 median_ms=%.3f p99_ms=%.3f "
+      "mean_ms=%.3f cpu_median_ms=%.3f commits_per_s=%.0f item_changes_per_s=%.0f\n",
+      engine.c_str(), ms.size(), median, p99, sum / ms.size(), percentile(cpu_ms, 0.5),
+      ms.size() / (sum / 1000.0), 100.0 * ms.size() / (sum / 1000.0));
 
   // Lookup of the current key (1,000-item map) and of the previous key (replay).
   std::vector<double> look_cur, look_prev;
@@ -163,20 +169,24 @@ int main(int argc, char** argv) {
     auto p = store.lookupSyncKey(ref, coll, key - 1);
     auto t2 = Clock::now();
     if (!c.ok()) return die("lookup", c.status());
-    if (!p.ok() || p->match != SyncLookup::Match::kPrevious) return die("lookup previous", p.status());
+    if (!p.ok() || p->match != SyncLookup::Match::kPrevious)
+      return die("lookup previous", p.status());
     look_cur.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     look_prev.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
   }
-  std::printf("storage_commit_bench engine=%s lookup_current_median_ms=%.3f lookup_previous_median_ms=%.3f "
-              "items=%zu wall_s=%.1f\n",
-              engine.c_str(), percentile(look_cur, 0.5), percentile(look_prev, 0.5),
-              store.lookupSyncKey(ref, coll, key)->state.items.size(), total_s);
+  std::printf(
+      "storage_commit_bench engine=%s lookup_current_median_ms=%.3f lookup_previous_median_ms=%.3f "
+      "items=%zu wall_s=%.1f\n",
+      engine.c_str(), percentile(look_cur, 0.5), percentile(look_prev, 0.5),
+      store.lookupSyncKey(ref, coll, key)->state.items.size(), total_s);
   if (engine == "sqlite") {
-    std::printf("storage_commit_bench target: SQLite median under 1 ms: %s\n", median < 1.0 ? "met" : "NOT met");
+    std::printf("storage_commit_bench target: SQLite median under 1 ms: %s\n",
+                median < 1.0 ? "met" : "NOT met");
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   } else {
-    std::string cmd = "mariadb --defaults-file='" + admin_cnf + "' -e 'DROP DATABASE IF EXISTS eas_bench'";
+    std::string cmd =
+        "mariadb --defaults-file='" + admin_cnf + "' -e 'DROP DATABASE IF EXISTS eas_bench'";
     (void)std::system(cmd.c_str());
   }
   return 0;

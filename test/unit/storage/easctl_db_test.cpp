@@ -31,7 +31,8 @@ TEST_CASE("easctl db reset needs the confirmation flag", "[easctl]") {
     Device d;
     d.ref = {"u", "d"};
     REQUIRE((*store)->putDevice(d).ok());
-    REQUIRE((*store)->addAbqRule({0, AbqKind::kGlobal, "", AccessState::kQuarantine, true, 1}).ok());
+    REQUIRE(
+        (*store)->addAbqRule({0, AbqKind::kGlobal, "", AccessState::kQuarantine, true, 1}).ok());
   }
   auto r = runEasctl("db reset --store '" + h->url() + "'");
   INFO(r.output);
@@ -79,7 +80,8 @@ TEST_CASE("easctl rejects bad input with a message and a non-zero exit", "[easct
       {"db migrate --from sqlite:/tmp/a.db --to sqlite:/tmp/a.db", 2, "the same store"},
       {"db reset --store sqlite:/tmp/x.db --yes-i-understand=1", 2, "unknown option"},
       {"db status --store sqlite:/nonexistent-eas-store.db", 1, "no SQLite store at"},
-      {"db reset --store sqlite:/nonexistent-eas-store.db --yes-i-understand", 1, "no SQLite store at"},
+      {"db reset --store sqlite:/nonexistent-eas-store.db --yes-i-understand", 1,
+       "no SQLite store at"},
       {"db migrate --from sqlite:/nonexistent-eas-store.db --to sqlite:/nonexistent-2.db", 1,
        "no SQLite store at"},
   };
@@ -91,7 +93,8 @@ TEST_CASE("easctl rejects bad input with a message and a non-zero exit", "[easct
   }
 }
 
-TEST_CASE("easctl db migrate between two SQLite files refuses a non-empty destination", "[easctl]") {
+TEST_CASE("easctl db migrate between two SQLite files refuses a non-empty destination",
+          "[easctl]") {
   auto src = makeHarness("easctl-src");
   auto dst = makeHarness("easctl-dst");
   {
@@ -105,7 +108,8 @@ TEST_CASE("easctl db migrate between two SQLite files refuses a non-empty destin
   auto r = runEasctl("db migrate --from '" + src->url() + "' --to '" + dst->url() + "' --json");
   INFO(r.output);
   CHECK(r.exit_code == 0);
-  CHECK(r.output.find("{\"table\": \"devices\", \"source\": 1, \"destination\": 1}") != std::string::npos);
+  CHECK(r.output.find("{\"table\": \"devices\", \"source\": 1, \"destination\": 1}") !=
+        std::string::npos);
   r = runEasctl("db migrate --from '" + src->url() + "' --to '" + dst->url() + "'");
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("store.not_empty") != std::string::npos);

@@ -25,11 +25,14 @@ void populate(MetadataStore& s) {
     d.settings = {{"mail.filter", std::to_string(i)}};
     REQUIRE(s.putDevice(d).ok());
     REQUIRE(s.reserveIds(d.ref, 3).ok());
-    REQUIRE(s.commitFolderSync(d.ref, 0, 1, {{FolderChange::Kind::kAdd, {"1", "INBOX", "0", 2, odd}}}, "fs").ok());
+    REQUIRE(s.commitFolderSync(d.ref, 0, 1,
+                               {{FolderChange::Kind::kAdd, {"1", "INBOX", "0", 2, odd}}}, "fs")
+                .ok());
     REQUIRE(s.commitSyncState(d.ref, "1", {0, 1, {9, 1, 2, odd}, {}, "r1"}).ok());
     std::vector<ItemChange> items;
     for (int j = 0; j < 20; ++j) {
-      items.push_back({ItemChange::Kind::kPut, {"1:" + std::to_string(j), std::to_string(j), "\\Seen", odd}});
+      items.push_back(
+          {ItemChange::Kind::kPut, {"1:" + std::to_string(j), std::to_string(j), "\\Seen", odd}});
     }
     REQUIRE(s.commitSyncState(d.ref, "1", {1, 2, {9, 2, 22, odd}, items, "r2" + odd}).ok());
     REQUIRE(s.queueNotice({0, d.ref, "quarantined", odd, i}).ok());
@@ -56,7 +59,8 @@ TEST_CASE("easctl db migrate copies a SQLite store into MariaDB", "[easctl][mari
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("row counts verified") != std::string::npos);
-  CHECK(r.output.find(mysqlTestEnv()["EAS_TEST_MYSQL_PASSWORD"]) == std::string::npos);  // never printed
+  CHECK(r.output.find(mysqlTestEnv()["EAS_TEST_MYSQL_PASSWORD"]) ==
+        std::string::npos);  // never printed
 
   auto src_admin = openStoreAdmin(src->url());
   auto dst_admin = openStoreAdmin(dst_url);
@@ -89,7 +93,8 @@ TEST_CASE("easctl db migrate copies a SQLite store into MariaDB", "[easctl][mari
   CHECK(dl->match == SyncLookup::Match::kPrevious);  // replay state came along
   CHECK(dl->replay_response == sl->replay_response);
   CHECK(dl->state.items == sl->state.items);
-  CHECK((*d)->lookupSyncKey(ref, "1", 2)->state.items == (*s)->lookupSyncKey(ref, "1", 2)->state.items);
+  CHECK((*d)->lookupSyncKey(ref, "1", 2)->state.items ==
+        (*s)->lookupSyncKey(ref, "1", 2)->state.items);
   // New ids continue after the copied ones.
   auto id = (*d)->addAbqRule({0, AbqKind::kGlobal, "", AccessState::kAllow, true, 9});
   REQUIRE(id.ok());

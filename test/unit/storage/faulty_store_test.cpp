@@ -15,10 +15,14 @@ TEST_CASE("a failed commit leaves key n and its replay intact", "[storage][fault
   testing::FaultyMetadataStore store(std::move(inner).value());
   const DeviceRef ref{"f@example.test", "F1"};
   REQUIRE(store.commitSyncState(ref, "1", {0, 1, {}, {}, "r1"}).ok());
-  REQUIRE(store.commitSyncState(ref, "1", {1, 2, {}, {{ItemChange::Kind::kPut, {"1:1", "1", "", ""}}}, "r2"}).ok());
+  REQUIRE(store
+              .commitSyncState(ref, "1",
+                               {1, 2, {}, {{ItemChange::Kind::kPut, {"1:1", "1", "", ""}}}, "r2"})
+              .ok());
 
   store.failNthCommit(1);
-  Status s = store.commitSyncState(ref, "1", {2, 3, {}, {{ItemChange::Kind::kDelete, {"1:1", "", "", ""}}}, "r3"});
+  Status s = store.commitSyncState(
+      ref, "1", {2, 3, {}, {{ItemChange::Kind::kDelete, {"1:1", "", "", ""}}}, "r3"});
   CHECK(s.reason() == "store.unavailable");
   CHECK(store.failedCommits() == 1);
   auto cur = store.lookupSyncKey(ref, "1", 2);
@@ -31,7 +35,10 @@ TEST_CASE("a failed commit leaves key n and its replay intact", "[storage][fault
   CHECK(store.lookupSyncKey(ref, "1", 3).status().reason() == "store.unknown_synckey");
 
   // The retry goes through.
-  REQUIRE(store.commitSyncState(ref, "1", {2, 3, {}, {{ItemChange::Kind::kDelete, {"1:1", "", "", ""}}}, "r3"}).ok());
+  REQUIRE(store
+              .commitSyncState(ref, "1",
+                               {2, 3, {}, {{ItemChange::Kind::kDelete, {"1:1", "", "", ""}}}, "r3"})
+              .ok());
   CHECK(store.lookupSyncKey(ref, "1", 3)->state.items.empty());
   store.failAllCommits(true);
   CHECK(store.commitFolderSync(ref, 0, 1, {}, "f").reason() == "store.unavailable");

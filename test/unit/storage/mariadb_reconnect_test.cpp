@@ -1,7 +1,6 @@
 // MariaDB only: the pool survives connections the server dropped, the socket
 // URL form works, and an unreachable server is store.unavailable.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 
 #include "storage/metadata_store.h"
@@ -35,7 +34,8 @@ int killTestUserConnections() {
 
 }  // namespace
 
-TEST_CASE("MariaDB: reconnects after the server dropped the pooled connections", "[storage][mariadb]") {
+TEST_CASE("MariaDB: reconnects after the server dropped the pooled connections",
+          "[storage][mariadb]") {
   std::string db;
   const std::string url = freshMysqlDatabase("reconnect", &db);
   auto admin = openStoreAdmin(url);
@@ -53,7 +53,10 @@ TEST_CASE("MariaDB: reconnects after the server dropped the pooled connections",
   auto found = (*store)->findDevice(d.ref);
   INFO(found.status().toString());
   REQUIRE(found.ok());
-  REQUIRE((*store)->commitSyncState(d.ref, "1", {1, 2, {}, {{ItemChange::Kind::kPut, {"1:1", "1", "", ""}}}, "r2"}).ok());
+  REQUIRE((*store)
+              ->commitSyncState(d.ref, "1",
+                                {1, 2, {}, {{ItemChange::Kind::kPut, {"1:1", "1", "", ""}}}, "r2"})
+              .ok());
   CHECK(killTestUserConnections() >= 1);
   auto l = (*store)->lookupSyncKey(d.ref, "1", 1);
   REQUIRE(l.ok());
@@ -65,8 +68,9 @@ TEST_CASE("MariaDB: the unix socket URL form", "[storage][mariadb]") {
   auto env = mysqlTestEnv();
   std::string db;
   (void)freshMysqlDatabase("socket", &db);
-  const std::string url = "mysql://" + env["EAS_TEST_MYSQL_USER"] + ":" + env["EAS_TEST_MYSQL_PASSWORD"] +
-                          "@localhost/" + db + "?socket=" + env["EAS_TEST_MYSQL_SOCKET"];
+  const std::string url = "mysql://" + env["EAS_TEST_MYSQL_USER"] + ":" +
+                          env["EAS_TEST_MYSQL_PASSWORD"] + "@localhost/" + db +
+                          "?socket=" + env["EAS_TEST_MYSQL_SOCKET"];
   auto admin = openStoreAdmin(url);
   INFO(admin.status().toString());
   REQUIRE(admin.ok());
@@ -80,8 +84,8 @@ TEST_CASE("MariaDB: the unix socket URL form", "[storage][mariadb]") {
 
 TEST_CASE("MariaDB: wrong password and unreachable server are clear errors", "[storage][mariadb]") {
   auto env = mysqlTestEnv();
-  auto bad_pw = openMetadataStore("mysql://" + env["EAS_TEST_MYSQL_USER"] + ":wrong@127.0.0.1:" +
-                                  env["EAS_TEST_MYSQL_PORT"] + "/eas_test");
+  auto bad_pw = openMetadataStore("mysql://" + env["EAS_TEST_MYSQL_USER"] +
+                                  ":wrong@127.0.0.1:" + env["EAS_TEST_MYSQL_PORT"] + "/eas_test");
   REQUIRE_FALSE(bad_pw.ok());
   CHECK(bad_pw.status().reason() == "store.unavailable");
   CHECK(bad_pw.status().message().find("1045") != std::string::npos);  // access denied

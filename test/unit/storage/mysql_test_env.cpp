@@ -1,9 +1,9 @@
 #include "test/unit/storage/mysql_test_env.h"
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 
@@ -27,7 +27,8 @@ std::map<std::string, std::string> mysqlTestEnv() {
 
 void mysqlAdminSql(const std::string& sql) {
   auto env = mysqlTestEnv();
-  std::string cmd = "mariadb --defaults-file='" + env["EAS_TEST_MYSQL_ADMIN_CNF"] + "' -e \"" + sql + "\"";
+  std::string cmd =
+      "mariadb --defaults-file='" + env["EAS_TEST_MYSQL_ADMIN_CNF"] + "' -e \"" + sql + "\"";
   INFO(cmd);
   REQUIRE(std::system(cmd.c_str()) == 0);
 }

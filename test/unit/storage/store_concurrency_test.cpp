@@ -1,13 +1,12 @@
 // Concurrency and crash safety, part of the shared contract suite: many
 // threads and two processes on one store, and a process killed with SIGKILL
 // half-way through a commit.
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <set>
 #include <thread>
 
@@ -44,8 +43,11 @@ uint64_t appendItem(MetadataStore& store, const DeviceRef& ref, const std::strin
       *error = "shared collection has no state";
       return 0;
     }
-    SyncTransition t{from, from + 1, {1, int64_t(from), 0, ""},
-                     {{ItemChange::Kind::kPut, {sid, "b-" + sid, "", ""}}}, "resp-" + sid};
+    SyncTransition t{from,
+                     from + 1,
+                     {1, int64_t(from), 0, ""},
+                     {{ItemChange::Kind::kPut, {sid, "b-" + sid, "", ""}}},
+                     "resp-" + sid};
     Status s = store.commitSyncState(ref, coll, t);
     if (s.ok()) return from + 1;
     if (s.reason() != "store.conflict") {
@@ -73,7 +75,8 @@ std::string writerWork(MetadataStore& store, const std::string& who, int n) {
       changes.push_back({ItemChange::Kind::kPut,
                          {"1:" + std::to_string(i * 10 + j), std::to_string(i * 10 + j), "", ""}});
     }
-    Status s = store.commitSyncState(own, "1", {uint64_t(i + 1), uint64_t(i + 2), {}, changes, "r"});
+    Status s =
+        store.commitSyncState(own, "1", {uint64_t(i + 1), uint64_t(i + 2), {}, changes, "r"});
     if (!s.ok()) return "own device: " + s.toString();
     std::string err;
     if (appendItem(store, shared, "9", who + ":" + std::to_string(i), &err) == 0) {
@@ -138,7 +141,8 @@ TEST_CASE("many threads on different devices and on the same device", "[storage]
   std::set<std::string> names;
   for (int t = 0; t < kThreads; ++t) {
     names.insert("t" + std::to_string(t));
-    threads.emplace_back([&, t] { errors[t] = writerWork(*store, "t" + std::to_string(t), kPerThread); });
+    threads.emplace_back(
+        [&, t] { errors[t] = writerWork(*store, "t" + std::to_string(t), kPerThread); });
   }
   for (auto& th : threads) th.join();
   for (const std::string& e : errors) CHECK(e == "");
@@ -209,7 +213,8 @@ TEST_CASE("a process killed inside a commit leaves key n or key n+1, never a mix
     REQUIRE(store);
     std::vector<ItemChange> initial;
     for (int i = 0; i < 70; ++i) {
-      initial.push_back({ItemChange::Kind::kPut, {"1:" + std::to_string(i), std::to_string(i), "", ""}});
+      initial.push_back(
+          {ItemChange::Kind::kPut, {"1:" + std::to_string(i), std::to_string(i), "", ""}});
     }
     REQUIRE(store->commitSyncState(ref, "1", {0, 1, {7, 1, 71, ""}, initial, "r1"}).ok());
     at1 = store->lookupSyncKey(ref, "1", 1)->state.items;

@@ -1,7 +1,6 @@
 // The MetadataStore contract, once, for every engine (the harness linked in
 // decides which). Checks results against plain in-memory models.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <random>
 
@@ -13,11 +12,11 @@ using namespace eas;
 using namespace eas::storage;
 using eas::storage::testing::makeHarness;
 
-#define REQUIRE_OK(expr)                                   \
-  do {                                                     \
-    ::eas::Status s_ = (expr);                             \
-    INFO(#expr << " -> " << s_.toString());                \
-    REQUIRE(s_.ok());                                      \
+#define REQUIRE_OK(expr)                    \
+  do {                                      \
+    ::eas::Status s_ = (expr);              \
+    INFO(#expr << " -> " << s_.toString()); \
+    REQUIRE(s_.ok());                       \
   } while (0)
 
 namespace {
@@ -54,9 +53,12 @@ Device sampleDevice(const std::string& user, const std::string& id) {
 }
 
 ItemChange put(std::string sid, std::string bid, std::string flags = "", std::string etag = "") {
-  return {ItemChange::Kind::kPut, {std::move(sid), std::move(bid), std::move(flags), std::move(etag)}};
+  return {ItemChange::Kind::kPut,
+          {std::move(sid), std::move(bid), std::move(flags), std::move(etag)}};
 }
-ItemChange del(std::string sid) { return {ItemChange::Kind::kDelete, {std::move(sid), "", "", ""}}; }
+ItemChange del(std::string sid) {
+  return {ItemChange::Kind::kDelete, {std::move(sid), "", "", ""}};
+}
 
 const DeviceRef kDev{"anna@example.test", "ApplDNQXX1"};
 
@@ -171,9 +173,8 @@ TEST_CASE("FolderSync keys: commit, replay of the previous key, stable server id
 
   Folder inbox{"1", "INBOX", "0", 2, "Inbox"};
   Folder sent{"2", "Sent", "0", 5, "Sent Items"};
-  REQUIRE_OK(store->commitFolderSync(kDev, 0, 1, {{FolderChange::Kind::kAdd, inbox},
-                                                  {FolderChange::Kind::kAdd, sent}},
-                                     "resp-1"));
+  REQUIRE_OK(store->commitFolderSync(
+      kDev, 0, 1, {{FolderChange::Kind::kAdd, inbox}, {FolderChange::Kind::kAdd, sent}}, "resp-1"));
   auto l1 = store->lookupFolderSyncKey(kDev, 1);
   REQUIRE(l1.ok());
   CHECK(l1->match == FolderSyncLookup::Match::kCurrent);
@@ -182,7 +183,8 @@ TEST_CASE("FolderSync keys: commit, replay of the previous key, stable server id
   Folder renamed = sent;
   renamed.display_name = "Gesendet";
   renamed.backend_id = "Gesendet";
-  REQUIRE_OK(store->commitFolderSync(kDev, 1, 2, {{FolderChange::Kind::kUpdate, renamed}}, "resp-2"));
+  REQUIRE_OK(
+      store->commitFolderSync(kDev, 1, 2, {{FolderChange::Kind::kUpdate, renamed}}, "resp-2"));
   // The device lost resp-2 and resends key 1: it gets resp-2 again.
   auto again = store->lookupFolderSyncKey(kDev, 1);
   REQUIRE(again.ok());
@@ -204,8 +206,9 @@ TEST_CASE("FolderSync keys: commit, replay of the previous key, stable server id
   CHECK((*folders)[1] == renamed);
 
   // Updating an unknown folder fails and changes nothing.
-  CHECK(store->commitFolderSync(kDev, 1, 2, {{FolderChange::Kind::kUpdate, {"99", "x", "0", 1, "x"}}},
-                                "r")
+  CHECK(store
+            ->commitFolderSync(kDev, 1, 2,
+                               {{FolderChange::Kind::kUpdate, {"99", "x", "0", 1, "x"}}}, "r")
             .reason() == "store.not_found");
   CHECK(store->lookupFolderSyncKey(kDev, 1)->current_key == 1);
 
@@ -234,7 +237,10 @@ TEST_CASE("sync state: transition, replay of key n, unknown keys", "[storage]") 
   Watermark w3{1234, 80, 13, "tok-3"};
   REQUIRE_OK(store->commitSyncState(
       kDev, coll,
-      {2, 3, w3, {put("1:10", "10", "\\Seen \\Flagged"), del("1:11"), put("1:12", "12", "", "e1")},
+      {2,
+       3,
+       w3,
+       {put("1:10", "10", "\\Seen \\Flagged"), del("1:11"), put("1:12", "12", "", "e1")},
        "r3"}));
 
   auto cur = store->lookupSyncKey(kDev, coll, 3);
@@ -262,7 +268,10 @@ TEST_CASE("sync state: transition, replay of key n, unknown keys", "[storage]") 
   // ...but the same commit retried (its COMMIT reply was lost) is a success.
   REQUIRE_OK(store->commitSyncState(
       kDev, coll,
-      {2, 3, w3, {put("1:10", "10", "\\Seen \\Flagged"), del("1:11"), put("1:12", "12", "", "e1")},
+      {2,
+       3,
+       w3,
+       {put("1:10", "10", "\\Seen \\Flagged"), del("1:11"), put("1:12", "12", "", "e1")},
        "r3"}));
   CHECK(store->lookupSyncKey(kDev, coll, 3)->state.items == at3);
 
@@ -306,13 +315,15 @@ TEST_CASE("sync state matches an in-memory model over random transitions", "[sto
         changes.push_back(del(sid));
         model.erase(sid);
       } else {
-        ItemEntry e{sid, std::to_string(rng() % 1000), (rng() % 2) ? "\\Seen" : "", "e" + std::to_string(key)};
+        ItemEntry e{sid, std::to_string(rng() % 1000), (rng() % 2) ? "\\Seen" : "",
+                    "e" + std::to_string(key)};
         changes.push_back({ItemChange::Kind::kPut, e});
         model[sid] = e;
       }
     }
     const std::string resp = "resp-" + std::to_string(key + 1);
-    REQUIRE_OK(store->commitSyncState(kDev, coll, {key, key + 1, {1, int64_t(key), 0, ""}, changes, resp}));
+    REQUIRE_OK(store->commitSyncState(kDev, coll,
+                                      {key, key + 1, {1, int64_t(key), 0, ""}, changes, resp}));
     auto cur = store->lookupSyncKey(kDev, coll, key + 1);
     REQUIRE(cur.ok());
     std::vector<ItemEntry> want;
@@ -333,10 +344,13 @@ TEST_CASE("policies: four levels, inheritance, delete means inherit", "[storage]
   auto store = open(h->url());
   REQUIRE_OK(store->setPolicy({PolicyLevel::kGlobal, "", "DevicePasswordEnabled", "0"}));
   REQUIRE_OK(store->setPolicy({PolicyLevel::kGlobal, "", "MaxInactivityTimeDeviceLock", "900"}));
-  REQUIRE_OK(store->setPolicy({PolicyLevel::kDomain, "example.test", "DevicePasswordEnabled", "1"}));
-  REQUIRE_OK(store->setPolicy({PolicyLevel::kDomain, "other.test", "MinDevicePasswordLength", "8"}));
+  REQUIRE_OK(
+      store->setPolicy({PolicyLevel::kDomain, "example.test", "DevicePasswordEnabled", "1"}));
+  REQUIRE_OK(
+      store->setPolicy({PolicyLevel::kDomain, "other.test", "MinDevicePasswordLength", "8"}));
   REQUIRE_OK(store->setPolicy({PolicyLevel::kUser, kDev.user, "MinDevicePasswordLength", "6"}));
-  REQUIRE_OK(store->setPolicy({PolicyLevel::kDevice, kDev.device_id, "MaxInactivityTimeDeviceLock", "60"}));
+  REQUIRE_OK(store->setPolicy(
+      {PolicyLevel::kDevice, kDev.device_id, "MaxInactivityTimeDeviceLock", "60"}));
   auto eff = store->effectivePolicies("example.test", kDev.user, kDev.device_id);
   REQUIRE(eff.ok());
   CHECK(eff->size() == 3);
@@ -344,8 +358,10 @@ TEST_CASE("policies: four levels, inheritance, delete means inherit", "[storage]
   CHECK(eff->at("MinDevicePasswordLength") == EffectivePolicy{"6", PolicyLevel::kUser});
   CHECK(eff->at("MaxInactivityTimeDeviceLock") == EffectivePolicy{"60", PolicyLevel::kDevice});
 
-  REQUIRE_OK(store->deletePolicy(PolicyLevel::kDevice, kDev.device_id, "MaxInactivityTimeDeviceLock"));
-  REQUIRE_OK(store->deletePolicy(PolicyLevel::kDevice, kDev.device_id, "MaxInactivityTimeDeviceLock"));
+  REQUIRE_OK(
+      store->deletePolicy(PolicyLevel::kDevice, kDev.device_id, "MaxInactivityTimeDeviceLock"));
+  REQUIRE_OK(
+      store->deletePolicy(PolicyLevel::kDevice, kDev.device_id, "MaxInactivityTimeDeviceLock"));
   eff = store->effectivePolicies("example.test", kDev.user, kDev.device_id);
   REQUIRE(eff.ok());
   CHECK(eff->at("MaxInactivityTimeDeviceLock") == EffectivePolicy{"900", PolicyLevel::kGlobal});
@@ -354,7 +370,8 @@ TEST_CASE("policies: four levels, inheritance, delete means inherit", "[storage]
   REQUIRE(list.ok());
   REQUIRE(list->size() == 5);
   CHECK((*list)[0].level == PolicyLevel::kGlobal);
-  CHECK((*list)[4] == PolicySetting{PolicyLevel::kUser, kDev.user, "MinDevicePasswordLength", "10"});
+  CHECK((*list)[4] ==
+        PolicySetting{PolicyLevel::kUser, kDev.user, "MinDevicePasswordLength", "10"});
   CHECK(store->setPolicy({static_cast<PolicyLevel>(9), "", "k", "v"}).reason() == "store.invalid");
 }
 
@@ -405,7 +422,9 @@ TEST_CASE("pending notices and the audit log", "[storage]") {
   CHECK(store->pendingNotices(10)->size() == 1);
 
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(store->appendAudit({0, 1000 + i, kDev, AuditEvent::kProvisioned, "n" + std::to_string(i)}).ok());
+    REQUIRE(
+        store->appendAudit({0, 1000 + i, kDev, AuditEvent::kProvisioned, "n" + std::to_string(i)})
+            .ok());
   }
   REQUIRE(store->appendAudit({0, 2000, {"bob", "B1"}, AuditEvent::kFirstSeen, ""}).ok());
   auto log = store->listAudit(kDev, 3);
@@ -478,7 +497,8 @@ TEST_CASE("hostile strings round-trip verbatim or are refused alike", "[storage]
     }
 
     // Folders and FolderSync response.
-    Folder f{fits_key ? v : "f", v.size() <= kMaxBackendIdBytes ? v : "b", fits_key ? v : "0", 12, v};
+    Folder f{fits_key ? v : "f", v.size() <= kMaxBackendIdBytes ? v : "b", fits_key ? v : "0", 12,
+             v};
     REQUIRE_OK(store->commitFolderSync(ref, 0, 1, {{FolderChange::Kind::kAdd, f}}, v));
     CHECK(store->listFolders(ref).value() == std::vector<Folder>{f});
     REQUIRE_OK(store->commitFolderSync(ref, 1, 2, {}, v + "2"));
@@ -504,8 +524,8 @@ TEST_CASE("hostile strings round-trip verbatim or are refused alike", "[storage]
     CHECK(store->findItemByBackendId(ref, coll, item.backend_id)->server_id == item.server_id);
     if (v.size() > kMaxBackendIdBytes) {
       ItemEntry big{"s2", v, "", ""};
-      CHECK(store->commitSyncState(ref, coll, {2, 3, w, {{ItemChange::Kind::kPut, big}}, ""}).reason() ==
-            "store.value_too_long");
+      CHECK(store->commitSyncState(ref, coll, {2, 3, w, {{ItemChange::Kind::kPut, big}}, ""})
+                .reason() == "store.value_too_long");
       CHECK(store->lookupSyncKey(ref, coll, 2)->match == SyncLookup::Match::kCurrent);
     }
 

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "storage/store_url.h"
+
+#include <catch2/catch.hpp>
 
 using eas::storage::parseStoreUrl;
 using eas::storage::StoreUrl;
@@ -31,11 +31,11 @@ TEST_CASE("store URLs: sqlite and mysql forms", "[storage]") {
 }
 
 TEST_CASE("store URLs: bad input is store.bad_url", "[storage]") {
-  for (const char* bad : {"", "sqlite:", "postgres://x@y/z", "mysql://", "mysql://host/db",
-                          "mysql://u:p@host", "mysql://u:p@host/", "mysql://u:p@host:0/db",
-                          "mysql://u:p@host:99999/db", "mysql://u:p@host:12x/db",
-                          "mysql://u%4:p@host/db", "mysql://u:p@host/db?ssl=1",
-                          "mysql://:p@host/db", "mysql://u:p@:3306/db"}) {
+  for (const char* bad :
+       {"", "sqlite:", "postgres://x@y/z", "mysql://", "mysql://host/db", "mysql://u:p@host",
+        "mysql://u:p@host/", "mysql://u:p@host:0/db", "mysql://u:p@host:99999/db",
+        "mysql://u:p@host:12x/db", "mysql://u%4:p@host/db", "mysql://u:p@host/db?ssl=1",
+        "mysql://:p@host/db", "mysql://u:p@:3306/db"}) {
     INFO(bad);
     auto r = parseStoreUrl(bad);
     REQUIRE_FALSE(r.ok());
