@@ -6,6 +6,10 @@
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cctype>
@@ -465,6 +469,19 @@ std::uint64_t ImapSession::commandCount() const {
   return imap_ != nullptr ? static_cast<std::uint64_t>(imap_->imap_tag - tagBase_) : 0;
 }
 
+bool ImapSession::peerClosed() const {
+  if (imap_ == nullptr || imap_->imap_stream == nullptr) return true;
+  mailstream_low* low = mailstream_get_low(imap_->imap_stream);
+  const int fd = low != nullptr ? mailstream_low_get_fd(low) : -1;
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if ((p.revents & (POLLHUP | POLLERR)) != 0) return true;
+  char c = 0;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 Status ImapSession::check(int r, const char* what, const std::string& folder) {
   if (connectedOk(r)) return Status::Ok();
   const std::string text = imap_ != nullptr ? str(imap_->imap_response) : std::string();
@@ -484,7 +501,10 @@ Status ImapSession::check(int r, const char* what, const std::string& folder) {
     case MAILIMAP_ERROR_PARSE:
     case MAILIMAP_ERROR_PROTOCOL:
       broken_ = true;
-      s = Status::Corruption("imap.protocol", ctx);
+      // libetpan reports a response cut off by the peer closing the
+      // connection as a parse error: that is a dropped connection.
+      s = peerClosed() ? Status::Unavailable("imap.unavailable", ctx + ", connection closed")
+                       : Status::Corruption("imap.protocol", ctx);
       break;
     case MAILIMAP_ERROR_MEMORY:
     case MAILIMAP_ERROR_BAD_STATE:

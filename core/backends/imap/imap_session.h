@@ -97,6 +97,8 @@ class ImapSession {
   ImapSession();
   // Maps a libetpan result code; `what` names the command for the log.
   Status check(int r, const char* what, const std::string& folder = {});
+  // True when the server has closed the connection (EOF or reset pending).
+  bool peerClosed() const;
   Status connectAndLogin(const ImapConfig& config, const std::string& password);
 
   mailimap* imap_ = nullptr;
