@@ -246,14 +246,24 @@ class MetadataStore {
   virtual Status touchDevice(const DeviceRef& ref, int64_t last_sync) = 0;
   virtual Status setDeviceSetting(const DeviceRef& ref, const std::string& key,
                                   const std::string& value) = 0;
-  // Removes the device with its settings, folders, sync state, device-level
-  // policies and notices (audit entries stay). store.not_found if absent.
+  // Removes the device with its settings, folders, sync state, request cache,
+  // device-level policies and notices (audit entries stay). store.not_found
+  // if absent.
   virtual Status deleteDevice(const DeviceRef& ref) = 0;
 
   // Reserves `count` consecutive numbers from the device's id counter (never
   // reused, survives resets of the hierarchy) and returns the first. Used to
   // mint folder server ids before the response that names them is built.
   virtual Result<uint64_t> reserveIds(const DeviceRef& ref, uint64_t count) = 0;
+
+  // Per-device request cache: an empty Sync or Ping request means "as last
+  // time", and the next request may reach another worker, so the last full
+  // request's parameters live here (e.g. name "sync", "ping"), up to
+  // kMaxResponseBytes. put creates or replaces; get: the bytes or
+  // store.not_found. Kept apart from settings so putDevice never clobbers it.
+  virtual Status putRequestCache(const DeviceRef& ref, const std::string& name,
+                                 const std::string& bytes) = 0;
+  virtual Result<std::string> getRequestCache(const DeviceRef& ref, const std::string& name) = 0;
 
   // Folder hierarchy. The current hierarchy, ordered by server_id (empty if
   // the device never synced folders).

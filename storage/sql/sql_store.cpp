@@ -503,7 +503,7 @@ Status SqlStore::deleteDevice(const DeviceRef& ref) {
                 c.run("DELETE FROM devices WHERE user_name = ? AND device_id = ?", refParams(ref)));
     EAS_RETURN_IF_ERROR(expectOneRow(r, "device"));
     for (const char* table : {"device_settings", "id_counters", "folders", "folder_sync",
-                              "sync_state", "items", "item_undo", "notices"}) {
+                              "sync_state", "items", "item_undo", "notices", "request_cache"}) {
       EAS_SQL_TRY(
           d, c.run(std::string("DELETE FROM ") + table + " WHERE user_name = ? AND device_id = ?",
                    refParams(ref)));
@@ -541,6 +541,33 @@ Result<uint64_t> SqlStore::reserveIds(const DeviceRef& ref, uint64_t count) {
     (void)up;
     EAS_RETURN_IF_ERROR(tx.commit());
     return static_cast<uint64_t>(first);
+  });
+}
+
+Status SqlStore::putRequestCache(const DeviceRef& ref, const std::string& name,
+                                 const std::string& bytes) {
+  EAS_RETURN_IF_ERROR(checkRef(ref));
+  if (name.empty()) return Status::InvalidArgument("store.invalid", "empty request cache name");
+  EAS_RETURN_IF_ERROR(checkLen(name, kMaxKeyBytes, "request cache name"));
+  EAS_RETURN_IF_ERROR(checkLen(bytes, kMaxResponseBytes, "cached request"));
+  return withConnection([&](SqlConnection& c) -> Status {
+    EAS_SQL_TRY(r, c.run("REPLACE INTO request_cache (user_name, device_id, name, value) VALUES "
+                         "(?, ?, ?, ?)",
+                         {ref.user, ref.device_id, name, bytes}));
+    (void)r;
+    return Status::Ok();
+  });
+}
+
+Result<std::string> SqlStore::getRequestCache(const DeviceRef& ref, const std::string& name) {
+  EAS_RETURN_IF_ERROR(checkRef(ref));
+  EAS_RETURN_IF_ERROR(checkLen(name, kMaxKeyBytes, "request cache name"));
+  return withConnection([&](SqlConnection& c) -> Result<std::string> {
+    EAS_SQL_TRY(rows, c.run("SELECT value FROM request_cache WHERE user_name = ? AND device_id = ? "
+                            "AND name = ?",
+                            {ref.user, ref.device_id, name}));
+    if (rows.rows.empty()) return Status::NotFound("store.not_found", "no cached request");
+    return asString(rows.rows[0][0]);
   });
 }
 

@@ -40,6 +40,9 @@ class SqlStore final : public MetadataStore, public StoreAdmin {
                           const std::string& value) override;
   Status deleteDevice(const DeviceRef& ref) override;
   Result<uint64_t> reserveIds(const DeviceRef& ref, uint64_t count) override;
+  Status putRequestCache(const DeviceRef& ref, const std::string& name,
+                         const std::string& bytes) override;
+  Result<std::string> getRequestCache(const DeviceRef& ref, const std::string& name) override;
   Result<std::vector<Folder>> listFolders(const DeviceRef& ref) override;
   Result<FolderSyncLookup> lookupFolderSyncKey(const DeviceRef& ref, uint64_t key) override;
   Status commitFolderSync(const DeviceRef& ref, uint64_t from_key, uint64_t to_key,

@@ -48,6 +48,12 @@ class FaultyMetadataStore final : public MetadataStore {
   Result<uint64_t> reserveIds(const DeviceRef& r, uint64_t n) override {
     return inner_->reserveIds(r, n);
   }
+  Status putRequestCache(const DeviceRef& r, const std::string& n, const std::string& b) override {
+    return inner_->putRequestCache(r, n, b);
+  }
+  Result<std::string> getRequestCache(const DeviceRef& r, const std::string& n) override {
+    return inner_->getRequestCache(r, n);
+  }
   Result<std::vector<Folder>> listFolders(const DeviceRef& r) override {
     return inner_->listFolders(r);
   }

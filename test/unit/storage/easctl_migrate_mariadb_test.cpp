@@ -36,6 +36,7 @@ void populate(MetadataStore& s) {
     }
     REQUIRE(s.commitSyncState(d.ref, "1", {1, 2, {9, 2, 22, odd}, items, "r2" + odd}).ok());
     REQUIRE(s.queueNotice({0, d.ref, "quarantined", odd, i}).ok());
+    REQUIRE(s.putRequestCache(d.ref, "sync", odd).ok());
     REQUIRE(s.appendAudit({0, i, d.ref, AuditEvent::kFirstSeen, odd}).ok());
   }
   REQUIRE(s.setPolicy({PolicyLevel::kGlobal, "", "DevicePasswordEnabled", "1"}).ok());
@@ -86,6 +87,8 @@ TEST_CASE("easctl db migrate copies a SQLite store into MariaDB", "[easctl][mari
   CHECK((*s)->listAbqRules().value() == (*d)->listAbqRules().value());
   CHECK((*s)->pendingNotices(100).value() == (*d)->pendingNotices(100).value());
   CHECK((*s)->listAudit({}, 100).value() == (*d)->listAudit({}, 100).value());
+  CHECK((*d)->getRequestCache({"user1@example.test", "DEV6"}, "sync").value() ==
+        (*s)->getRequestCache({"user1@example.test", "DEV6"}, "sync").value());
   const DeviceRef ref{"user3@example.test", "DEV8"};
   auto sl = (*s)->lookupSyncKey(ref, "1", 1);
   auto dl = (*d)->lookupSyncKey(ref, "1", 1);

@@ -148,6 +148,24 @@ TEST_CASE("devices: put, find, list, targeted updates, delete", "[storage]") {
   CHECK(store->findDevice(other.ref).ok());
 }
 
+TEST_CASE("request cache: put, replace, get, gone with the device", "[storage]") {
+  auto h = makeHarness("reqcache");
+  auto store = open(h->url());
+  CHECK(store->getRequestCache(kDev, "sync").status().reason() == "store.not_found");
+  REQUIRE_OK(store->putRequestCache(kDev, "sync", "first"));
+  REQUIRE_OK(store->putRequestCache(kDev, "sync", "second"));
+  REQUIRE_OK(store->putRequestCache(kDev, "ping", "p"));
+  CHECK(store->getRequestCache(kDev, "sync").value() == "second");
+  CHECK(store->getRequestCache(kDev, "ping").value() == "p");
+  CHECK(store->getRequestCache({"other", "x"}, "sync").status().reason() == "store.not_found");
+  CHECK(store->putRequestCache(kDev, "", "x").reason() == "store.invalid");
+  // putDevice (settings replaced wholesale) leaves the cache alone.
+  REQUIRE_OK(store->putDevice(sampleDevice(kDev.user, kDev.device_id)));
+  CHECK(store->getRequestCache(kDev, "sync").value() == "second");
+  REQUIRE_OK(store->deleteDevice(kDev));
+  CHECK(store->getRequestCache(kDev, "sync").status().reason() == "store.not_found");
+}
+
 TEST_CASE("reserveIds hands out increasing, never reused ranges", "[storage]") {
   auto h = makeHarness("ids");
   auto store = open(h->url());
@@ -556,6 +574,8 @@ TEST_CASE("hostile strings round-trip verbatim or are refused alike", "[storage]
     REQUIRE(notices.ok());
     for (const Notice& n : *notices) found |= (n.id == *nid && n.payload == v);
     CHECK(found);
+    REQUIRE_OK(store->putRequestCache(ref, fits_key ? v : "sync", v));
+    CHECK(store->getRequestCache(ref, fits_key ? v : "sync").value() == v);
     REQUIRE(store->appendAudit({0, 1, ref, AuditEvent::kBlocked, v}).ok());
     CHECK(store->listAudit(ref, 1).value().at(0).detail == v);
   }
