@@ -245,7 +245,9 @@ void Master::reload() {
       continue;
     }
     pid_t fresh = spawn(i);
-    if (fresh == 0 || !waitReady(fresh)) {
+    bool ready = fresh != 0 && waitReady(fresh);
+    if (terminating_) return;  // shutdown() drains every worker, old and new alike
+    if (!ready) {
       log::error("reload: new worker for slot " + std::to_string(i) + " did not come up; keeping the old workers");
       if (fresh != 0 && findChild(fresh)) {
         ::kill(fresh, SIGKILL);
