@@ -293,3 +293,22 @@ TEST_CASE("base64Decode: RFC 4648 vectors and defects", "[query]") {
   CHECK_FALSE(base64Decode("Zm9v=").has_value());
   CHECK_FALSE(base64Decode("Zm-v").has_value());
 }
+
+TEST_CASE("plain query truncated at every length: parses or fails with a token", "[query]") {
+  const std::string full =
+      "Cmd=SmartReply&User=alice%40example.test&DeviceId=ABC123&DeviceType=iPhone"
+      "&CollectionId=5&ItemId=5%3A12&LongId=RgAA&Occurrence=x&SaveInSent=T";
+  for (std::size_t n = 0; n <= full.size(); ++n) {
+    const std::string prefix = full.substr(0, n);
+    INFO("prefix: " << prefix);
+    auto q = parseQuery(prefix);
+    if (!q.ok()) {
+      CHECK(q.status().reason().rfind("http.", 0) == 0);
+      continue;
+    }
+    // A prefix that parses carries a prefix of each value it has.
+    CHECK(std::string("SmartReply").rfind(q->command, 0) == 0);
+    CHECK(q->form == EasQuery::Form::kPlain);
+    if (n == full.size()) CHECK(q->save_in_sent);
+  }
+}

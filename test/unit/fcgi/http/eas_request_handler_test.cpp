@@ -2,8 +2,10 @@
 // RequestHandler, a capturing Responder, a fake Authenticator and gates.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,10 @@ class FakeAuthenticator final : public eas::auth::Authenticator {
   eas::Result<eas::auth::AuthenticatedUser> authenticate(std::string_view header,
                                                          std::string_view addr) override {
     ++calls;
-    last_addr = std::string(addr);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_addr = std::string(addr);
+    }
     if (header.empty()) return Status::Unauthenticated("auth.missing");
     if (header == basic("down@example.test", "x"))
       return Status::Unavailable("auth.backend_unavailable");
@@ -41,31 +46,36 @@ class FakeAuthenticator final : public eas::auth::Authenticator {
     if (header != kGoodAuth) return Status::Unauthenticated("auth.bad_credentials");
     return eas::auth::AuthenticatedUser{"alice@example.test", "alice"};
   }
-  int calls = 0;
-  std::string last_addr;
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::string last_addr;  // guarded by mu
 };
 
 class RecordingDeviceGate final : public eas::commands::DeviceGate {
  public:
   Status admit(const eas::commands::DeviceIdentity& d) override {
+    std::lock_guard<std::mutex> lock(mu);
     seen.push_back(d);
     if (d.device_id == "BLOCKED1") return Status::PermissionDenied("device.blocked");
     return Status::Ok();
   }
-  std::vector<eas::commands::DeviceIdentity> seen;
+  std::mutex mu;
+  std::vector<eas::commands::DeviceIdentity> seen;  // guarded by mu
 };
 
 class RecordingPolicyGate final : public eas::commands::PolicyKeyGate {
  public:
   Status check(const eas::commands::DeviceIdentity&, const eas::commands::CommandSpec& c,
                std::optional<std::uint32_t> key) override {
+    std::lock_guard<std::mutex> lock(mu);
     commands.emplace_back(c.name);
     keys.push_back(key);
     if (require_key && !key) return Status::PermissionDenied("policy.not_provisioned");
     return Status::Ok();
   }
   bool require_key = false;
-  std::vector<std::string> commands;
+  std::mutex mu;
+  std::vector<std::string> commands;  // guarded by mu
   std::vector<std::optional<std::uint32_t>> keys;
 };
 
@@ -646,4 +656,33 @@ TEST_CASE("Autodiscover: any case of the path, authenticated first", "[http][aut
   CHECK(resp.command == "Autodiscover");
   r.method = "GET";
   CHECK(h.run(r).status == 501);
+}
+
+TEST_CASE("the handler is safe to call from many threads at once", "[http][threads]") {
+  LogCapture quiet;  // 400 rejection lines
+  Harness h;
+  constexpr int kThreads = 8, kPerThread = 100;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kPerThread; ++j) {
+        Captured c;
+        auto req = std::make_unique<HttpRequest>();
+        req->method = (j % 2) ? "POST" : "OPTIONS";
+        req->path = "/Microsoft-Server-ActiveSync";
+        req->query = plain("FolderSync", "T" + std::to_string(i));
+        req->headers = {{"authorization", kGoodAuth},
+                        {"ms-asprotocolversion", "14.1"},
+                        {"content-type", "application/vnd.ms-sync.wbxml"}};
+        req->body = folderSync();
+        h.handler->handle(std::move(req), std::make_unique<CapturingResponder>(&c));
+        const bool good = c.responses == 1 && c.response.status == 200 &&
+                          ((j % 2) ? topStatus(c.response.body) == 137 : c.response.body.empty());
+        if (good) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok.load() == kThreads * kPerThread);
 }
