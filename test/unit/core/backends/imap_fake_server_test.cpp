@@ -1,6 +1,6 @@
 // Error paths of the IMAP session against a scripted fake server on
 // loopback (no Dovecot): garbage responses, a dropped connection, a refused
-// login, a BYE greeting.
+// login, a server without CONDSTORE.
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
@@ -14,90 +14,11 @@
 #include <thread>
 
 #include "core/backends/imap/imap_backend.h"
+#include "test/unit/core/backends/fake_imap_server.h"
 
 using namespace eas;
 using namespace eas::backend::imap;
-
-namespace {
-
-// Accepts one connection and hands it to `script`, which reads commands
-// with readLine() and answers with send().
-class FakeServer {
- public:
-  explicit FakeServer(std::function<void(FakeServer&)> script) {
-    std::signal(SIGPIPE, SIG_IGN);
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listen_, 1) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this, script = std::move(script)] {
-      conn_ = ::accept(listen_, nullptr, nullptr);
-      accepted_ = true;
-      // One connection only: a reconnect is refused at once.
-      ::close(listen_);
-      listen_ = -1;
-      if (conn_ >= 0) {
-        script(*this);
-        ::close(conn_);
-      }
-    });
-  }
-  ~FakeServer() {
-    if (!accepted_.load()) {
-      // Nobody connected: wake the accept() with a connection of our own.
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<std::uint16_t>(port_));
-      (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-      ::close(fd);
-    }
-    thread_.join();
-  }
-  int port() const { return port_; }
-
-  void send(const std::string& s) { (void)!::write(conn_, s.data(), s.size()); }
-  // One command line; "" at EOF.
-  std::string readLine() {
-    std::string line;
-    char c = 0;
-    while (::read(conn_, &c, 1) == 1) {
-      line += c;
-      if (c == '\n') break;
-    }
-    return line;
-  }
-  static std::string tagOf(const std::string& line) { return line.substr(0, line.find(' ')); }
-  // Answers LOGIN with OK and the capabilities.
-  void greetAndLogin(const std::string& caps = "IMAP4rev1 UIDPLUS") {
-    send("* OK [CAPABILITY " + caps + "] fake ready\r\n");
-    const std::string login = readLine();
-    send(tagOf(login) + " OK [CAPABILITY " + caps + "] Logged in\r\n");
-  }
-
- private:
-  std::atomic<bool> accepted_{false};
-  int listen_ = -1;
-  int conn_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-ImapConfig configFor(const FakeServer& s) {
-  ImapConfig c;
-  c.port = s.port();
-  c.timeoutSeconds = 5;
-  c.acquireWaitMs = 0;
-  return c;
-}
-
-}  // namespace
+using namespace eas::backend::imap::testenv;
 
 TEST_CASE("a garbage STATUS response is imap.protocol and the session is dropped", "[imap][unit]") {
   FakeServer server([](FakeServer& s) {
@@ -106,7 +27,7 @@ TEST_CASE("a garbage STATUS response is imap.protocol and the session is dropped
     s.send("* STATUS INBOX (MESSAGES banana)\r\n" + FakeServer::tagOf(cmd) + " OK done\r\n");
     s.readLine();  // wait for the client to go
   });
-  ImapSessionPool pool(configFor(server));
+  ImapSessionPool pool(fakeConfig(server));
   {
     auto b = pool.backendFor("u", "p");
     auto r = b->folderState("INBOX");
@@ -123,7 +44,7 @@ TEST_CASE("a connection dropped mid-command is imap.unavailable after one retry"
     s.greetAndLogin();
     s.readLine();  // the STATUS: hang up without an answer
   });
-  ImapSessionPool pool(configFor(server));
+  ImapSessionPool pool(fakeConfig(server));
   auto r = pool.backendFor("u", "p")->folderState("INBOX");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().reason() == "imap.unavailable");
@@ -140,18 +61,10 @@ TEST_CASE("a refused LOGIN is imap.auth_failed, [UNAVAILABLE] is imap.unavailabl
                         : " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"));
     s.readLine();
   });
-  ImapSessionPool pool(configFor(server));
+  ImapSessionPool pool(fakeConfig(server));
   auto r = pool.backendFor("u", "p")->listFolders();
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().reason() == (unavailable ? "imap.unavailable" : "imap.auth_failed"));
-}
-
-TEST_CASE("a BYE greeting is imap.unavailable", "[imap][unit]") {
-  FakeServer server([](FakeServer& s) { s.send("* BYE too busy\r\n"); });
-  ImapSessionPool pool(configFor(server));
-  auto r = pool.backendFor("u", "p")->listFolders();
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.status().reason() == "imap.unavailable");
 }
 
 TEST_CASE("a server without ENABLE/CONDSTORE: no modseq, changes by UID + FLAGS", "[imap][unit]") {
@@ -179,7 +92,7 @@ TEST_CASE("a server without ENABLE/CONDSTORE: no modseq, changes by UID + FLAGS"
            " OK fetched\r\n");
     s.readLine();
   });
-  ImapSessionPool pool(configFor(server));
+  ImapSessionPool pool(fakeConfig(server));
   auto b = pool.backendFor("u", "p");
   auto c = b->changesSince("INBOX", {42, 5, std::nullopt}, {{1, 0}, {3, 0}});
   REQUIRE(c.ok());
