@@ -52,7 +52,7 @@ struct GFreeStr {
 // Shared lenient options; a per-message clone carries the warning callback.
 GMimeParserOptions* baseOptions() {
   static GMimeParserOptions* opts = [] {
-    g_mime_init();
+    ensureGMimeInit();
     GMimeParserOptions* o = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_address_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
@@ -367,7 +367,16 @@ class Walker {
     const std::string type = mimeTypeOf(obj);
     const int n = g_mime_multipart_get_count(mp);
     if (n <= 0) {
+      // No boundary (or none found): GMime keeps the bytes as the prologue.
+      // Show them as text rather than lose them.
       addWarning(item_, "mime.empty_multipart");
+      const char* pro = g_mime_multipart_get_prologue(mp);
+      if (!body_done_ && pro != nullptr && *pro != '\0') {
+        bool lossy = false;
+        item_.plain_body = sanitizeUtf8(toUtf8(pro, "", &lossy));
+        item_.has_plain = true;
+        body_done_ = true;
+      }
       return;
     }
     auto child = [&](int i) { return g_mime_multipart_get_part(mp, i); };
@@ -375,20 +384,21 @@ class Walker {
       // The last plain and the last HTML alternative are the best ones
       // (RFC 2046 §5.1.4); containers are walked for their own bodies.
       int plain = -1, html = -1;
+      const bool was_done = body_done_;
       for (int i = 0; i < n; ++i) {
         GMimeObject* c = child(i);
         if (c == nullptr) continue;
         const std::string ct = mimeTypeOf(c);
         if (GMIME_IS_MULTIPART(c)) {
-          if (!body_done_) walk(c, childSection(section, i), depth + 1, false);
+          // e.g. related{html, images}: its body is one of the alternatives.
+          if (!was_done) walk(c, childSection(section, i), depth + 1, false);
           continue;
         }
         if (ct == "text/plain" && !isAttachment(c)) plain = i;
         else if (ct == "text/html" && !isAttachment(c)) html = i;
         else if (ct == "text/calendar") calendar(c);
-        else if (!body_done_) continue;  // other alternatives (e.g. text/enriched) are not shown
       }
-      if (!body_done_) {
+      if (!was_done) {
         if (plain >= 0) setBody(child(plain), "text/plain", false);
         if (html >= 0) setBody(child(html), "text/html", false);
         if (plain >= 0 || html >= 0) body_done_ = true;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 namespace eas::items {
@@ -219,6 +220,11 @@ bool isBlockTag(std::string_view name) {
 
 }  // namespace
 
+void ensureGMimeInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
+
 bool isValidUtf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = seqLen(s, i);
@@ -281,6 +287,7 @@ std::string toUtf8(std::string_view bytes, std::string_view charset, bool* lossy
     *lossy = true;  // undeclared 8-bit text: the most common legacy charset
     return fromCp1252(bytes);
   }
+  ensureGMimeInit();
   const std::string name = iconvName(cs);
   if (name == "windows-1252") return fromCp1252(bytes);
   std::string out;
@@ -377,7 +384,6 @@ std::string htmlToText(std::string_view html) {
     if (nl == std::string::npos) nl = out.size();
     std::string_view line(out.data() + start, nl - start);
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-    while (!line.empty() && line.front() == ' ' && pre == 0) line.remove_prefix(1);
     res.append(line);
     if (nl < out.size()) res += '\n';
     start = nl + 1;

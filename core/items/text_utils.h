@@ -8,6 +8,10 @@
 
 namespace eas::items {
 
+// g_mime_init() exactly once (GMime's charset tables); every entry point that
+// touches GMime calls it first.
+void ensureGMimeInit();
+
 bool isValidUtf8(std::string_view s);
 // Invalid sequences become U+FFFD; NUL and C0 controls other than TAB, LF and
 // CR are dropped (they cannot travel in a WBXML string).
