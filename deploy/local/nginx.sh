@@ -80,11 +80,12 @@ start() {
 # Written by deploy/local/nginx.sh; regenerated on every start.
 user $user $group;
 worker_processes auto;
+worker_rlimit_nofile 65536;
 pid $pidfile;
 error_log $base/error.log warn;
 daemon on;
 events {
-    worker_connections 4096;
+    worker_connections 16384;
 }
 http {
     access_log $base/access.log combined buffer=64k flush=1s;

@@ -289,6 +289,11 @@ bool FcgiResponder::clientGone() const {
   return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
+int FcgiResponder::connectionFd() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->answered || !state_->fcgx ? -1 : state_->fcgx->ipcFd;
+}
+
 // ---------------------------------------------------------------- serving
 
 void serveConnection(int fd, std::size_t max_body_bytes, InFlightRequests& registry,

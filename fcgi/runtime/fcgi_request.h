@@ -98,6 +98,11 @@ class FcgiResponder final : public http::Responder {
   ~FcgiResponder() override;
   void respond(http::HttpResponse&& response) override;
   bool clientGone() const override;
+  // The request's connection to the web server, for an event loop that
+  // watches many parked requests at once (EPOLLRDHUP when nginx closes it).
+  // -1 once answered. REQUIRES: the watcher stops watching before it calls
+  // respond(), which closes the descriptor.
+  int connectionFd() const;
 
  private:
   std::shared_ptr<RequestState> state_;

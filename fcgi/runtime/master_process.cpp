@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -316,6 +317,16 @@ int Master::run() {
   if (sigfd_ < 0) {
     log::error(std::string("signalfd: ") + std::strerror(errno));
     return 1;
+  }
+  // Every parked request holds its FastCGI connection open: allow as many
+  // descriptors as the hard limit permits.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    rlim_t before = nofile.rlim_cur;
+    nofile.rlim_cur = nofile.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &nofile) == 0)
+      log::info("master: open-file limit raised from " + std::to_string(before) + " to " +
+                std::to_string(nofile.rlim_cur));
   }
   auto sock = openListenSocket(config_.server);
   if (!sock.ok()) {

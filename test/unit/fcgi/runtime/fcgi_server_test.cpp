@@ -161,6 +161,9 @@ TEST_CASE("clientGone turns true when the web server closes the connection", "[f
   REQUIRE(f.handler.waitParked(1));
   std::unique_ptr<Responder> responder = f.handler.takeParked();
   CHECK_FALSE(responder->clientGone());
+  auto* fcgi = dynamic_cast<eas::runtime::FcgiResponder*>(responder.get());
+  REQUIRE(fcgi != nullptr);
+  CHECK(fcgi->connectionFd() >= 0);
   parked.close();
   bool gone = false;
   for (int i = 0; i < 200 && !gone; ++i) {
@@ -170,6 +173,7 @@ TEST_CASE("clientGone turns true when the web server closes the connection", "[f
   CHECK(gone);
   HttpResponse r;
   responder->respond(std::move(r));  // harmless after the client left
+  CHECK(fcgi->connectionFd() == -1);
   CHECK(f.server->inFlight().size() == 0);
 }
 
