@@ -141,7 +141,8 @@ class MailBackend {
   virtual Result<std::vector<FolderInfo>> listFolders() = 0;
   virtual Result<FolderState> folderState(const std::string& folder) = 0;
   // `known` sorted by UID ascending. A watermark from another UIDVALIDITY
-  // fails with imap.uidvalidity_changed (the caller re-syncs the folder).
+  // fails with imap.uidvalidity_changed (the caller re-syncs the folder);
+  // uidValidity 0 means an initial sync (every message is `added`).
   virtual Result<Changes> changesSince(const std::string& folder, const Watermark& since,
                                        const std::vector<KnownItem>& known) = 0;
   // One UID FETCH for all `uids`. UIDs that no longer exist are absent from

@@ -319,7 +319,8 @@ class Backend final : public ImapMailBackend {
     if (s.isSelected(folder)) EAS_RETURN_IF_ERROR(s.noop());
     auto state = s.status(folder);
     if (!state.ok()) return state.status();
-    if (since.uidValidity != state->uidValidity)
+    // uidValidity 0: an initial sync, nothing known yet.
+    if (since.uidValidity != 0 && since.uidValidity != state->uidValidity)
       return uidValidityChanged(folder, since.uidValidity, state->uidValidity);
     Changes c;
     c.state = *state;
@@ -328,7 +329,7 @@ class Backend final : public ImapMailBackend {
                                  [](const KnownItem& k, std::uint32_t u) { return k.uid < u; });
       return it != known.end() && it->uid == uid ? &*it : nullptr;
     };
-    const bool byModseq = s.hasCondstore() && since.modseq && state->highestModseq;
+    const bool byModseq = s.hasCondstore() && since.uidValidity != 0 && since.modseq && state->highestModseq;
     if (byModseq) {
       c.byModseq = true;
       // Every change (flags, new mail, expunge) raises HIGHESTMODSEQ: equal
@@ -337,7 +338,7 @@ class Backend final : public ImapMailBackend {
     }
     auto uv = s.select(folder);
     if (!uv.ok()) return uv.status();
-    if (*uv != since.uidValidity) return uidValidityChanged(folder, since.uidValidity, *uv);
+    if (*uv != state->uidValidity) return uidValidityChanged(folder, state->uidValidity, *uv);
     if (byModseq) {
       auto mc = s.fetchChangedSince(*since.modseq);
       if (!mc.ok()) return mc.status();

@@ -215,9 +215,10 @@ TEST_CASE_METHOD(Fixture, "changesSince sees new mail, flags, expunges and moves
   // The move's other half: an add in the destination.
   auto ds = b->folderState(dest);
   REQUIRE(ds.ok());
-  auto inDest = b->changesSince(dest, Watermark{ds->uidValidity, 0, std::nullopt}, {});
+  auto inDest = b->changesSince(dest, Watermark{}, {});  // initial: uidValidity 0
   REQUIRE(inDest.ok());
   CHECK(inDest->added == std::vector<std::uint32_t>{1});
+  CHECK(inDest->state.uidValidity == ds->uidValidity);
 
   // Clearing a flag is seen too, and a repeated call from the new watermark is empty.
   std::vector<KnownItem> known2{{2, kFlagSeen}, {3, kFlagFlagged | kFlagForwarded}, {5, 0}};
