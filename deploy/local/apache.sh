@@ -28,7 +28,7 @@ pidfile=$base/apache.pid
 APACHE=${APACHE:-/usr/sbin/apache2}
 MODS=${APACHE_MODULES:-/usr/lib/apache2/modules}
 
-pid_alive() { [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
 
 free_port() {
   local port
@@ -42,16 +42,19 @@ free_port() {
   return 1
 }
 
+# A pid that exited but was not reaped yet (a zombie) counts as stopped.
+running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 stop() {
   if pid_alive; then
     local pid
     pid=$(cat "$pidfile")
     "$APACHE" -d "$base" -f "$conf" -k stop 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
+      running "$pid" || break
       sleep 0.1
     done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    running "$pid" && kill -KILL "$pid" 2>/dev/null || true
     echo "apache.sh: stopped (pid $pid)"
   else
     echo "apache.sh: not running in $base"

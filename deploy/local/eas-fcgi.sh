@@ -29,7 +29,10 @@ pidfile=$base/eas-fcgi.pid
 logfile=$base/eas-fcgi.log
 bin=${EAS_FCGI_BIN:-$top/build/fcgi/eas-fcgi}
 
-pid_alive() { [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
+
+# A pid that exited but was not reaped yet (a zombie) counts as stopped.
+running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 stop() {
   if pid_alive; then
@@ -37,10 +40,10 @@ stop() {
     pid=$(cat "$pidfile")
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 600); do
-      kill -0 "$pid" 2>/dev/null || break
+      running "$pid" || break
       sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
       echo "eas-fcgi.sh: pid $pid did not drain in 60 s; SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi

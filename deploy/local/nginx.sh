@@ -26,7 +26,7 @@ conf=$base/nginx.conf
 pidfile=$base/nginx.pid
 NGINX=${NGINX:-nginx}
 
-pid_alive() { [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
 
 free_port() {
   local port
@@ -40,16 +40,19 @@ free_port() {
   return 1
 }
 
+# A pid that exited but was not reaped yet (a zombie) counts as stopped.
+running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 stop() {
   if pid_alive; then
     local pid
     pid=$(cat "$pidfile")
     "$NGINX" -p "$base" -c "$conf" -e "$base/error.log" -s quit 2>/dev/null || kill -QUIT "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
+      running "$pid" || break
       sleep 0.1
     done
-    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
+    running "$pid" && kill -TERM "$pid" 2>/dev/null || true
     echo "nginx.sh: stopped (pid $pid)"
   else
     echo "nginx.sh: not running in $base"
