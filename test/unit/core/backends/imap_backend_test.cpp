@@ -71,6 +71,12 @@ TEST_CASE_METHOD(Fixture, "wrong password gives imap.auth_failed", "[imap]") {
   CHECK(r.status().reason() == "imap.auth_failed");
   // The right password afterwards works and is not served the refused session.
   CHECK(pool.backendFor(alice.login, alice.password)->folderState("INBOX").ok());
+  CHECK(pool.stats().idle == 1);
+  // A pooled session is never handed to a request with another password.
+  auto wrong = pool.backendFor(alice.login, "not-" + alice.password)->folderState("INBOX");
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.status().reason() == "imap.auth_failed");
+  CHECK(pool.stats().reuses == 0);
 }
 
 TEST_CASE_METHOD(Fixture, "listFolders finds roles by name and the hierarchy delimiter", "[imap]") {
