@@ -272,7 +272,8 @@ void writeEmailApplicationData(wbxml::Writer& w, const EmailItem& item, const Bo
     if (item.received_as_bcc) {
       w.element(E2::ReceivedAsBcc, static_cast<std::int64_t>(*item.received_as_bcc ? 1 : 0));
     }
-    writeIfNotEmpty(w, E2::Sender, item.sender);
+    // EMAIL §2.2.2.70: Sender is who actually sent it, when that is not From.
+    if (item.sender != item.from) writeIfNotEmpty(w, E2::Sender, item.sender);
   }
   if (f.draft_elements) {
     w.element(E2::IsDraft, static_cast<std::int64_t>(item.is_draft ? 1 : 0));

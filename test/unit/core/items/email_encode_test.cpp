@@ -343,3 +343,13 @@ TEST_CASE("cross-check with libwbxml2's wbxml2xml") {
   std::remove(in.c_str());
   std::remove(xml.c_str());
 }
+
+TEST_CASE("Email2:Sender only when it differs from From") {
+  EmailItem item = parse("01_plain_ascii");
+  item.sender = item.from;
+  CHECK_FALSE(appData(encode(item, prefs(1), {14, 1})).hasChild(E2::Sender));
+  item.sender = "assistant@example.test";
+  CHECK(appData(encode(item, prefs(1), {14, 1})).childText(E2::Sender) ==
+        "assistant@example.test");
+  CHECK_FALSE(appData(encode(item, prefs(1), {12, 1})).hasChild(E2::Sender));
+}

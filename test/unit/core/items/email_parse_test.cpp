@@ -390,3 +390,22 @@ TEST_CASE("FileReference escaping, parsing and hashing") {
   CHECK_FALSE(parseFileReference("a:%zz"));
   CHECK_FALSE(parseFileReference("a:%4"));
 }
+
+#include "core/items/backend_meta.h"
+
+TEST_CASE("MessageMeta from the IMAP backend's MessageData") {
+  eas::backend::MessageData d;
+  d.uid = 17;
+  d.flags = eas::backend::kFlagSeen | eas::backend::kFlagForwarded | eas::backend::kFlagDraft;
+  d.keywords = {"Work"};
+  d.internalDate = 1796104880;
+  const MessageMeta m = eas::items::metaFromBackend(d, "5:17");
+  CHECK(m.seen);
+  CHECK_FALSE(m.flagged);
+  CHECK_FALSE(m.answered);
+  CHECK(m.forwarded);
+  CHECK(m.draft);
+  CHECK(m.keywords == std::vector<std::string>{"Work"});
+  CHECK(m.internal_date == 1796104880);
+  CHECK(m.file_reference_prefix == "5:17");
+}
