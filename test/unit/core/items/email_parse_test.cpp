@@ -409,3 +409,33 @@ TEST_CASE("MessageMeta from the IMAP backend's MessageData") {
   CHECK(m.internal_date == 1796104880);
   CHECK(m.file_reference_prefix == "5:17");
 }
+
+TEST_CASE("a message cut at every length still parses (headers and bodies stay clean)") {
+  for (const char* name : {"15_nested", "02_utf8", "05_shift_jis", "09_rfc2231_filenames"}) {
+    const std::string full = readCorpus(name);
+    for (std::size_t n = 1; n <= full.size(); ++n) {
+      INFO(name << " cut at " << n);
+      auto r = parseEmail(std::string_view(full.data(), n), {});
+      REQUIRE(r.ok());
+      const EmailItem& m = r.value();
+      REQUIRE(eas::items::isValidUtf8(m.subject));
+      REQUIRE(eas::items::isValidUtf8(m.plain_body));
+      REQUIRE(eas::items::isValidUtf8(m.html_body));
+      REQUIRE(m.mime.size() == n);
+    }
+  }
+}
+
+TEST_CASE("single-byte corruptions never fail the parse") {
+  const std::string full = readCorpus("12_related_inline");
+  for (std::size_t i = 0; i < full.size(); i += 3) {
+    for (char c : {'\0', '\xff', '-', '\n', '='}) {
+      std::string bad = full;
+      bad[i] = c;
+      INFO("byte " << i);
+      auto r = parseEmail(bad, {});
+      REQUIRE(r.ok());
+      REQUIRE(eas::items::isValidUtf8(r.value().plain_body));
+    }
+  }
+}
