@@ -6,15 +6,17 @@
 // are useless outside this process. A different password for the same login
 // misses and goes to the verifier; a verified one replaces the entry.
 //
-// Throttle: the failure times of each user and of each client address (an
-// IPv6 client by its /64)
-// within failure_window_seconds. The failure that makes the count exceed
-// max_failures locks that user / address for lockout_seconds; while locked,
-// every attempt is refused with auth.locked_out without asking the verifier,
-// even with the right password (else the lock-out would still answer the
-// guesses), and a success elsewhere does not lift it.
+// Throttle (FailureThrottle, per process or shared by the workers through a
+// file): the failure times of each user and of each client address (an IPv6
+// client by its /64) within failure_window_seconds. The failure that makes
+// the count exceed max_failures locks that user / address for
+// lockout_seconds; while locked, every attempt is refused with
+// auth.locked_out without asking the verifier, even with the right password
+// (else the lock-out would still answer the guesses), and a success
+// elsewhere does not lift it. Each verification is admitted by the throttle
+// first, so parallel attempts in other workers cannot overrun the limit.
 //
-// One mutex guards the tables; the verifier runs outside it, one
+// One mutex guards the cache; the verifier runs outside it, one
 // verification per login at a time (others for that login wait and re-check).
 #include "fcgi/auth/authenticator.h"
 
@@ -26,6 +28,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -38,6 +41,7 @@
 #include <vector>
 
 #include "core/base/log.h"
+#include "fcgi/auth/failure_throttle.h"
 
 namespace eas::auth {
 namespace {
@@ -101,8 +105,11 @@ class Wiper {
 class CachingAuthenticator final : public Authenticator {
  public:
   CachingAuthenticator(const AuthConfig& config, std::unique_ptr<CredentialVerifier> verifier,
-                       Clock& clock)
-      : config_(config), verifier_(std::move(verifier)), clock_(clock) {
+                       Clock& clock, std::unique_ptr<FailureThrottle> throttle)
+      : config_(config),
+        verifier_(std::move(verifier)),
+        clock_(clock),
+        throttle_(std::move(throttle)) {
     if (RAND_bytes(salt_.data(), static_cast<int>(salt_.size())) != 1) {
       std::random_device rd;  // the OpenSSL RNG failing is unheard of; still salt
       for (auto& b : salt_) b = static_cast<unsigned char>(rd());
@@ -126,6 +133,15 @@ class CachingAuthenticator final : public Authenticator {
     Wiper wipe(creds.password);
     const std::string user_key = lowerAscii(creds.login);
     const std::string addr_key = addressKey(client_address);
+    std::vector<std::string> keys = {"u:" + user_key};
+    if (!addr_key.empty()) keys.push_back("a:" + addr_key);
+    const auto lockedOut = [&](std::size_t key_index, std::int64_t until, std::int64_t now) {
+      log::warn("auth: reject reason=auth.locked_out user=" + printable(creds.login) +
+                " addr=" + printable(client_address) +
+                " locked_by=" + (key_index == 0 ? "user" : "address") +
+                " remaining_s=" + std::to_string((until - now + 999) / 1000));
+      return Status::Unauthenticated("auth.locked_out", "too many failed logins");
+    };
 
     const Digest digest = digestOf(creds.login, creds.password);
     std::unique_lock<std::mutex> lock(mu_);
@@ -134,29 +150,33 @@ class CachingAuthenticator final : public Authenticator {
     // cannot overrun max_failures before the lock-out is recorded.
     for (;;) {
       const std::int64_t now = clock_.monotonicMs();
-      const char* locked_by = nullptr;
-      std::int64_t until = 0;
-      if (isLocked(users_, user_key, now, &until)) {
-        locked_by = "user";
-      } else if (!addr_key.empty() && isLocked(addresses_, addr_key, now, &until)) {
-        locked_by = "address";
-      }
-      if (locked_by != nullptr) {
+      std::size_t locked_by = 0;
+      if (const std::int64_t until = throttle_->lockedUntil(keys, now, &locked_by); until != 0) {
         lock.unlock();  // never write log lines under the mutex
-        log::warn("auth: reject reason=auth.locked_out user=" + printable(creds.login) +
-                  " addr=" + printable(client_address) + " locked_by=" + locked_by +
-                  " remaining_s=" + std::to_string((until - now + 999) / 1000));
-        return Status::Unauthenticated("auth.locked_out", "too many failed logins");
+        return lockedOut(locked_by, until, now);
       }
       auto it = cache_.find(user_key);
       if (it != cache_.end() && now < it->second.expires_ms &&
           CRYPTO_memcmp(it->second.digest.data(), digest.data(), digest.size()) == 0) {
         return AuthenticatedUser{creds.login, creds.raw_user};
       }
-      if (in_flight_.insert(user_key).second) break;
-      in_flight_done_.wait(lock);
+      if (!in_flight_.insert(user_key).second) {
+        in_flight_done_.wait(lock);
+        continue;
+      }
+      const FailureThrottle::Admission admission = throttle_->admit(keys, now);
+      if (admission.kind == FailureThrottle::Admission::Kind::kProceed) break;
+      in_flight_.erase(user_key);
+      in_flight_done_.notify_all();
+      if (admission.kind == FailureThrottle::Admission::Kind::kLocked) {
+        lock.unlock();
+        return lockedOut(admission.key_index, admission.locked_until_ms, now);
+      }
+      // kBusy: attempts in flight (maybe in other workers) could reach the
+      // limit; wait until they are decided.
+      in_flight_done_.wait_for(lock, std::chrono::milliseconds(10));
     }
-    InFlight in_flight(*this, lock, user_key);
+    InFlight in_flight(*this, lock, user_key, keys);
 
     lock.unlock();
     Status verified = creds.password.empty()
@@ -165,6 +185,8 @@ class CachingAuthenticator final : public Authenticator {
     lock.lock();
 
     const std::int64_t now = clock_.monotonicMs();
+    const bool bad_credentials = verified.reason() == "auth.bad_credentials";
+    const FailureThrottle::Outcome outcome = in_flight.finish(now, bad_credentials);
     if (verified.ok()) {
       if (config_.cache_ttl_seconds > 0 && config_.cache_max_entries > 0) {
         if (cache_.size() >= config_.cache_max_entries && cache_.find(user_key) == cache_.end())
@@ -173,11 +195,11 @@ class CachingAuthenticator final : public Authenticator {
       }
       return AuthenticatedUser{creds.login, creds.raw_user};
     }
-    if (verified.reason() == "auth.bad_credentials") {
-      bool user_locked = false, addr_locked = false;
-      const int user_failures = recordFailure(users_, user_key, now, &user_locked);
-      const int addr_failures =
-          addr_key.empty() ? 0 : recordFailure(addresses_, addr_key, now, &addr_locked);
+    if (bad_credentials) {
+      const bool user_locked = outcome.locked_now[0];
+      const bool addr_locked = keys.size() > 1 && outcome.locked_now[1];
+      const int user_failures = outcome.failures[0];
+      const int addr_failures = keys.size() > 1 ? outcome.failures[1] : 0;
       lock.unlock();
       if (user_locked)
         log::warn("auth: lock-out user=" + printable(user_key) +
@@ -201,25 +223,36 @@ class CachingAuthenticator final : public Authenticator {
   }
 
  private:
-  // Marks a login as being verified. The destructor runs before `lock` is
-  // released (declared after it), also when the verifier throws: it takes
-  // the lock back if needed, clears the mark and wakes the waiters.
+  // Marks a login as being verified and holds its admission by the
+  // throttle. The destructor runs before `lock` is released (declared after
+  // it), also when the verifier throws: it takes the lock back if needed,
+  // ends the admission if finish() was not called, clears the mark and wakes
+  // the waiters.
   class InFlight {
    public:
-    InFlight(CachingAuthenticator& a, std::unique_lock<std::mutex>& lock, const std::string& key)
-        : a_(a), lock_(lock), key_(key) {}
+    InFlight(CachingAuthenticator& a, std::unique_lock<std::mutex>& lock, const std::string& key,
+             const std::vector<std::string>& throttle_keys)
+        : a_(a), lock_(lock), key_(key), throttle_keys_(throttle_keys) {}
     ~InFlight() {
       if (!lock_.owns_lock()) lock_.lock();
+      if (!finished_) (void)a_.throttle_->finish(throttle_keys_, a_.clock_.monotonicMs(), false);
       a_.in_flight_.erase(key_);
       a_.in_flight_done_.notify_all();
     }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
+    FailureThrottle::Outcome finish(std::int64_t now, bool failed) {
+      finished_ = true;
+      return a_.throttle_->finish(throttle_keys_, now, failed);
+    }
+
    private:
     CachingAuthenticator& a_;
     std::unique_lock<std::mutex>& lock_;
     const std::string& key_;
+    const std::vector<std::string>& throttle_keys_;
+    bool finished_ = false;
   };
 
   struct CacheEntry {
@@ -227,12 +260,6 @@ class CachingAuthenticator final : public Authenticator {
     std::int64_t expires_ms = 0;
     std::int64_t inserted_ms = 0;
   };
-  struct Throttle {
-    std::vector<std::int64_t> failures;  // times within the window, oldest first
-    std::int64_t locked_until_ms = 0;
-    std::int64_t last_ms = 0;
-  };
-  using ThrottleMap = std::unordered_map<std::string, Throttle>;
 
   Digest digestOf(const std::string& login, const std::string& password) const {
     Digest out{};
@@ -248,61 +275,6 @@ class CachingAuthenticator final : public Authenticator {
     EVP_MD_CTX_free(ctx);
     if (!ok) out.fill(0xff);  // cannot match a real digest by accident; the verifier decides
     return out;
-  }
-
-  std::int64_t windowMs() const { return config_.failure_window_seconds * 1000LL; }
-
-  bool throttling() const { return config_.max_failures > 0 && config_.lockout_seconds > 0; }
-
-  bool isLocked(ThrottleMap& map, const std::string& key, std::int64_t now,
-                std::int64_t* until) const {
-    if (!throttling()) return false;
-    auto it = map.find(key);
-    if (it == map.end() || now >= it->second.locked_until_ms) return false;
-    *until = it->second.locked_until_ms;
-    return true;
-  }
-
-  // Returns the failures within the window, this one included.
-  int recordFailure(ThrottleMap& map, const std::string& key, std::int64_t now, bool* locked_now) {
-    if (!throttling()) return 0;
-    if (map.size() >= config_.throttle_max_entries && map.find(key) == map.end())
-      evictThrottle(map, now);
-    Throttle& t = map[key];
-    t.last_ms = now;
-    const std::int64_t horizon = now - windowMs();
-    auto keep = std::find_if(t.failures.begin(), t.failures.end(),
-                             [horizon](std::int64_t at) { return at > horizon; });
-    t.failures.erase(t.failures.begin(), keep);
-    t.failures.push_back(now);
-    const int count = static_cast<int>(t.failures.size());
-    if (count > config_.max_failures) {
-      t.locked_until_ms = now + config_.lockout_seconds * 1000LL;
-      t.failures.clear();  // the lock-out is the penalty; counting starts afresh after it
-      *locked_now = true;
-    }
-    return count;
-  }
-
-  // Drops idle entries; if still full, the least recently failing ones,
-  // unlocked before locked. Leaves a quarter free so this stays amortised.
-  void evictThrottle(ThrottleMap& map, std::int64_t now) {
-    const std::int64_t horizon = now - windowMs();
-    for (auto it = map.begin(); it != map.end();) {
-      const Throttle& t = it->second;
-      if (now >= t.locked_until_ms && (t.failures.empty() || t.failures.back() <= horizon))
-        it = map.erase(it);
-      else
-        ++it;
-    }
-    const std::size_t target = config_.throttle_max_entries - config_.throttle_max_entries / 4;
-    if (map.size() <= target) return;
-    std::vector<std::pair<std::pair<bool, std::int64_t>, std::string>> order;
-    order.reserve(map.size());
-    for (const auto& [k, t] : map) order.push_back({{now < t.locked_until_ms, t.last_ms}, k});
-    std::sort(order.begin(), order.end());
-    for (std::size_t i = 0; i < order.size() && map.size() > target; ++i)
-      map.erase(order[i].second);
   }
 
   void evictCache(std::int64_t now) {
@@ -325,14 +297,13 @@ class CachingAuthenticator final : public Authenticator {
   const AuthConfig config_;
   const std::unique_ptr<CredentialVerifier> verifier_;
   Clock& clock_;
+  const std::unique_ptr<FailureThrottle> throttle_;  // thread-safe itself
   std::array<unsigned char, 32> salt_{};
 
   std::mutex mu_;
   std::condition_variable in_flight_done_;
   std::unordered_set<std::string> in_flight_;  // logins being verified now
   std::unordered_map<std::string, CacheEntry> cache_;
-  ThrottleMap users_;
-  ThrottleMap addresses_;
 };
 
 }  // namespace
@@ -340,7 +311,28 @@ class CachingAuthenticator final : public Authenticator {
 std::unique_ptr<Authenticator> makeAuthenticator(const AuthConfig& config,
                                                  std::unique_ptr<CredentialVerifier> verifier,
                                                  Clock& clock) {
-  return std::make_unique<CachingAuthenticator>(config, std::move(verifier), clock);
+  ThrottlePolicy policy;
+  policy.max_failures = config.max_failures;
+  policy.window_ms = config.failure_window_seconds * 1000LL;
+  policy.lockout_ms = config.lockout_seconds * 1000LL;
+  policy.max_entries = config.throttle_max_entries;
+  // Connect, greeting, STARTTLS, LOGIN, LOGOUT: each may take the timeout.
+  policy.reservation_timeout_ms = (5LL * config.imap_timeout_seconds + 10) * 1000;
+  std::unique_ptr<FailureThrottle> throttle;
+  if (!config.throttle_state_path.empty()) {
+    Result<std::unique_ptr<FailureThrottle>> shared =
+        openSharedThrottle(config.throttle_state_path, policy);
+    if (shared.ok()) {
+      throttle = std::move(shared.value());
+    } else {
+      log::error("auth: throttle state path=" + config.throttle_state_path +
+                 " unusable reason=" + shared.status().reason() + " (" +
+                 shared.status().message() + "); failures counted per worker");
+    }
+  }
+  if (!throttle) throttle = makeInProcessThrottle(policy);
+  return std::make_unique<CachingAuthenticator>(config, std::move(verifier), clock,
+                                                std::move(throttle));
 }
 
 }  // namespace eas::auth

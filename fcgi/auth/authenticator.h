@@ -64,6 +64,10 @@ struct AuthConfig {
   std::string tls_ca_file;           // extra CA bundle (PEM) for tls_verify; empty: system store
   std::size_t cache_max_entries = 10000;      // verified logins kept (oldest evicted)
   std::size_t throttle_max_entries = 100000;  // users + addresses tracked (idle evicted first)
+  // Failure throttle state shared by every worker of a server: a file that
+  // each worker maps (created 0600 if missing). Empty: each process counts
+  // on its own. See fcgi/auth/README.md.
+  std::string throttle_state_path;
 };
 
 // Thread-safe: one instance per worker, called from every request thread.
