@@ -11,7 +11,8 @@
 namespace eas::items {
 
 // `file_reference_prefix` is usually the item's ServerId ("<collection>:<uid>").
-inline MessageMeta metaFromBackend(const backend::MessageData& d, std::string file_reference_prefix) {
+inline MessageMeta metaFromBackend(const backend::MessageData& d,
+                                   std::string file_reference_prefix) {
   MessageMeta m;
   m.internal_date = d.internalDate;
   m.seen = (d.flags & backend::kFlagSeen) != 0;

@@ -159,7 +159,7 @@ EmailFeatures emailFeaturesFor(ProtocolVersionView v) {
 
 std::optional<std::uint32_t> truncationBytesForCode(int code) {
   // Z-Push SYNC_TRUNCATION_*: headers, 512 B, 1, 2, 5, 10, 20, 50, 100 KB, all.
-  static constexpr std::uint32_t kBytes[] = {0,         512,       1024,      2 * 1024, 5 * 1024,
+  static constexpr std::uint32_t kBytes[] = {0,         512,       1024,      2 * 1024,  5 * 1024,
                                              10 * 1024, 20 * 1024, 50 * 1024, 100 * 1024};
   if (code >= 0 && code <= 8) return kBytes[code];
   return std::nullopt;
@@ -173,8 +173,7 @@ std::optional<std::uint32_t> mimeTruncationBytesForCode(int code) {
 
 BodyOutput selectBody(const EmailItem& item, const BodyRequest& req, const EmailFeatures& f) {
   BodyOutput out;
-  const bool mime_wanted =
-      req.mime_support == 2 || (req.mime_support == 1 && item.is_smime);
+  const bool mime_wanted = req.mime_support == 2 || (req.mime_support == 1 && item.is_smime);
   if (!f.air_sync_base) {
     if (mime_wanted) {
       out.type = 4;
@@ -213,8 +212,8 @@ BodyOutput selectBody(const EmailItem& item, const BodyRequest& req, const Email
   cut(out, std::move(full), chosen ? chosen->truncation_size : std::nullopt,
       chosen != nullptr && chosen->all_or_none && chosen->truncation_size.has_value());
   if (f.preview && chosen != nullptr && chosen->preview > 0) {
-    out.preview = utf8Prefix(collapseWhitespace(plainText(item)),
-                             std::min(chosen->preview, kMaxPreview));
+    out.preview =
+        utf8Prefix(collapseWhitespace(plainText(item)), std::min(chosen->preview, kMaxPreview));
   }
   return out;
 }

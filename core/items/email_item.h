@@ -40,8 +40,8 @@ struct MessageMeta {
   // The user's own addresses (lower case compare); empty: ReceivedAsBcc unknown.
   std::vector<std::string> user_addresses;
   bool in_drafts_folder = false;
-  std::optional<FlagDetails> flag_details;      // overrides what \Flagged implies
-  std::optional<std::int64_t> last_verb_time;   // when \Answered/$Forwarded was set
+  std::optional<FlagDetails> flag_details;     // overrides what \Flagged implies
+  std::optional<std::int64_t> last_verb_time;  // when \Answered/$Forwarded was set
 };
 
 struct EmailFlag {
@@ -52,10 +52,10 @@ struct EmailFlag {
 
 struct EmailAttachment {
   std::string display_name;
-  std::string file_reference;  // opaque, <= 64 characters (see fileReference())
-  std::string part;            // IMAP section number, e.g. "2" or "1.2"
-  std::string content_type;    // "image/png"
-  int method = 1;              // 1 normal, 5 embedded message (AIRS §2.2.2.31)
+  std::string file_reference;        // opaque, <= 64 characters (see fileReference())
+  std::string part;                  // IMAP section number, e.g. "2" or "1.2"
+  std::string content_type;          // "image/png"
+  int method = 1;                    // 1 normal, 5 embedded message (AIRS §2.2.2.31)
   std::uint64_t estimated_size = 0;  // decoded bytes
   bool is_inline = false;
   std::string content_id;  // without the angle brackets
@@ -65,7 +65,7 @@ struct EmailAttachment {
 // Every property the Email class can send, already decoded to UTF-8.
 struct EmailItem {
   std::string to, cc, from, reply_to, sender, bcc;  // "Name" <addr>, comma separated
-  std::string display_to;                            // display names, "; " separated
+  std::string display_to;                           // display names, "; " separated
   std::string subject, thread_topic;
   std::optional<std::int64_t> date_received;  // unix seconds
   int importance = 1;                         // 0 low, 1 normal, 2 high
@@ -113,13 +113,20 @@ struct ProtocolVersionView {
   int minor = 1;
   static ProtocolVersionView of(protocol::ProtocolVersion v) {
     switch (v) {
-      case protocol::ProtocolVersion::k25: return {2, 5};
-      case protocol::ProtocolVersion::k120: return {12, 0};
-      case protocol::ProtocolVersion::k121: return {12, 1};
-      case protocol::ProtocolVersion::k140: return {14, 0};
-      case protocol::ProtocolVersion::k141: return {14, 1};
-      case protocol::ProtocolVersion::k160: return {16, 0};
-      case protocol::ProtocolVersion::k161: return {16, 1};
+      case protocol::ProtocolVersion::k25:
+        return {2, 5};
+      case protocol::ProtocolVersion::k120:
+        return {12, 0};
+      case protocol::ProtocolVersion::k121:
+        return {12, 1};
+      case protocol::ProtocolVersion::k140:
+        return {14, 0};
+      case protocol::ProtocolVersion::k141:
+        return {14, 1};
+      case protocol::ProtocolVersion::k160:
+        return {16, 0};
+      case protocol::ProtocolVersion::k161:
+        return {16, 1};
     }
     return {14, 1};
   }
@@ -128,12 +135,12 @@ struct ProtocolVersionView {
 // Which Email-class elements a version has, resolved once (the only place in
 // core/items that compares versions).
 struct EmailFeatures {
-  bool air_sync_base = true;   // 12.0+: AirSyncBase Body/Attachments; else Email:Body (2.5)
-  bool flag = true;            // 12.0+: Email:Flag, ContentClass, InternetCPID, NativeBodyType
-  bool email2 = true;          // 14.0+: ConversationId/Index, LastVerb*, ReceivedAsBcc, Sender
-  bool categories = true;      // 14.0+
-  bool preview = true;         // 14.0+: AirSyncBase:Preview
-  bool draft_elements = false; // 16.0+: Email2:IsDraft, Email2:Bcc
+  bool air_sync_base = true;    // 12.0+: AirSyncBase Body/Attachments; else Email:Body (2.5)
+  bool flag = true;             // 12.0+: Email:Flag, ContentClass, InternetCPID, NativeBodyType
+  bool email2 = true;           // 14.0+: ConversationId/Index, LastVerb*, ReceivedAsBcc, Sender
+  bool categories = true;       // 14.0+
+  bool preview = true;          // 14.0+: AirSyncBase:Preview
+  bool draft_elements = false;  // 16.0+: Email2:IsDraft, Email2:Bcc
 };
 EmailFeatures emailFeaturesFor(ProtocolVersionView v);
 
@@ -162,7 +169,7 @@ std::optional<std::uint32_t> mimeTruncationBytesForCode(int code);
 // The body as it goes on the wire.
 struct BodyOutput {
   int type = 1;
-  std::string data;  // possibly truncated; empty with all_or_none
+  std::string data;                  // possibly truncated; empty with all_or_none
   std::uint64_t estimated_size = 0;  // bytes of the whole body in this type
   bool truncated = false;
   std::string preview;  // empty: no Preview element

@@ -6,8 +6,8 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -15,13 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "core/base/log.h"
 #include "core/items/email_item.h"
 #include "core/items/text_utils.h"
 
 namespace eas::items {
 namespace {
 
-constexpr int kMaxDepth = 32;         // deeper MIME trees are listed, not walked
+constexpr int kMaxDepth = 32;            // deeper MIME trees are listed, not walked
 constexpr std::size_t kMaxFrom = 32768;  // EMAIL §2.2.2.36: From holds at most 32768 characters
 
 template <typename T>
@@ -86,23 +87,40 @@ std::string header(GMimeObject* obj, const char* name) {
 
 const char* warningName(GMimeParserWarning w) {
   switch (w) {
-    case GMIME_WARN_DUPLICATED_HEADER: return "duplicated_header";
-    case GMIME_WARN_DUPLICATED_PARAMETER: return "duplicated_parameter";
-    case GMIME_WARN_UNENCODED_8BIT_HEADER: return "8bit_header";
-    case GMIME_WARN_INVALID_CONTENT_TYPE: return "invalid_content_type";
-    case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE: return "invalid_rfc2047";
-    case GMIME_WARN_MALFORMED_MULTIPART: return "malformed_multipart";
-    case GMIME_WARN_TRUNCATED_MESSAGE: return "truncated_message";
-    case GMIME_WARN_MALFORMED_MESSAGE: return "malformed_message";
-    case GMIME_CRIT_INVALID_HEADER_NAME: return "invalid_header_name";
-    case GMIME_CRIT_CONFLICTING_HEADER: return "conflicting_header";
-    case GMIME_CRIT_CONFLICTING_PARAMETER: return "conflicting_parameter";
-    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: return "multipart_without_boundary";
-    case GMIME_WARN_INVALID_PARAMETER: return "invalid_parameter";
-    case GMIME_WARN_INVALID_ADDRESS_LIST: return "invalid_address_list";
-    case GMIME_CRIT_NESTING_OVERFLOW: return "nesting_overflow";
-    case GMIME_WARN_PART_WITHOUT_CONTENT: return "part_without_content";
-    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: return "part_without_headers_or_content";
+    case GMIME_WARN_DUPLICATED_HEADER:
+      return "duplicated_header";
+    case GMIME_WARN_DUPLICATED_PARAMETER:
+      return "duplicated_parameter";
+    case GMIME_WARN_UNENCODED_8BIT_HEADER:
+      return "8bit_header";
+    case GMIME_WARN_INVALID_CONTENT_TYPE:
+      return "invalid_content_type";
+    case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
+      return "invalid_rfc2047";
+    case GMIME_WARN_MALFORMED_MULTIPART:
+      return "malformed_multipart";
+    case GMIME_WARN_TRUNCATED_MESSAGE:
+      return "truncated_message";
+    case GMIME_WARN_MALFORMED_MESSAGE:
+      return "malformed_message";
+    case GMIME_CRIT_INVALID_HEADER_NAME:
+      return "invalid_header_name";
+    case GMIME_CRIT_CONFLICTING_HEADER:
+      return "conflicting_header";
+    case GMIME_CRIT_CONFLICTING_PARAMETER:
+      return "conflicting_parameter";
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+      return "multipart_without_boundary";
+    case GMIME_WARN_INVALID_PARAMETER:
+      return "invalid_parameter";
+    case GMIME_WARN_INVALID_ADDRESS_LIST:
+      return "invalid_address_list";
+    case GMIME_CRIT_NESTING_OVERFLOW:
+      return "nesting_overflow";
+    case GMIME_WARN_PART_WITHOUT_CONTENT:
+      return "part_without_content";
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+      return "part_without_headers_or_content";
   }
   return "unknown";
 }
@@ -199,8 +217,8 @@ int importanceOf(GMimeObject* obj) {
 
 // Subject without reply/forward prefixes ("Re:", "Fwd:", "AW:", "Re[2]:" ...).
 std::string normalizeSubject(std::string s) {
-  static constexpr std::string_view kPrefixes[] = {"re", "fw", "fwd", "aw", "wg", "sv", "vs",
-                                                   "antw", "tr", "rif", "r"};
+  static constexpr std::string_view kPrefixes[] = {"re", "fw",   "fwd", "aw",  "wg", "sv",
+                                                   "vs", "antw", "tr",  "rif", "r"};
   for (int round = 0; round < 16; ++round) {
     s = trim(s);
     bool stripped = false;
@@ -313,11 +331,19 @@ std::uint64_t objectSize(GMimeObject* obj) {
 
 std::string extensionFor(const std::string& type) {
   static constexpr std::pair<std::string_view, std::string_view> kExt[] = {
-      {"image/png", ".png"},       {"image/jpeg", ".jpg"},       {"image/gif", ".gif"},
-      {"application/pdf", ".pdf"}, {"text/plain", ".txt"},       {"text/html", ".html"},
-      {"text/calendar", ".ics"},   {"message/rfc822", ".eml"},   {"application/zip", ".zip"},
-      {"application/pkcs7-signature", ".p7s"}, {"application/x-pkcs7-signature", ".p7s"},
-      {"application/pkcs7-mime", ".p7m"},      {"application/x-pkcs7-mime", ".p7m"},
+      {"image/png", ".png"},
+      {"image/jpeg", ".jpg"},
+      {"image/gif", ".gif"},
+      {"application/pdf", ".pdf"},
+      {"text/plain", ".txt"},
+      {"text/html", ".html"},
+      {"text/calendar", ".ics"},
+      {"message/rfc822", ".eml"},
+      {"application/zip", ".zip"},
+      {"application/pkcs7-signature", ".p7s"},
+      {"application/x-pkcs7-signature", ".p7s"},
+      {"application/pkcs7-mime", ".p7m"},
+      {"application/x-pkcs7-mime", ".p7m"},
       {"message/delivery-status", ".txt"}};
   for (const auto& [t, e] : kExt) {
     if (type == t) return std::string(e);
@@ -394,9 +420,12 @@ class Walker {
           if (!was_done) walk(c, childSection(section, i), depth + 1, false);
           continue;
         }
-        if (ct == "text/plain" && !isAttachment(c)) plain = i;
-        else if (ct == "text/html" && !isAttachment(c)) html = i;
-        else if (ct == "text/calendar") calendar(c);
+        if (ct == "text/plain" && !isAttachment(c))
+          plain = i;
+        else if (ct == "text/html" && !isAttachment(c))
+          html = i;
+        else if (ct == "text/calendar")
+          calendar(c);
       }
       if (!was_done) {
         if (plain >= 0) setBody(child(plain), "text/plain", false);
@@ -571,7 +600,8 @@ class Walker {
     } else {
       a.estimated_size = objectSize(obj);
     }
-    if (a.display_name.empty()) a.display_name = "attachment-" + section + extensionFor(a.content_type);
+    if (a.display_name.empty())
+      a.display_name = "attachment-" + section + extensionFor(a.content_type);
     const char* cid = g_mime_object_get_content_id(obj);
     if (cid != nullptr) a.content_id = sanitizeUtf8(trim(cid));
     a.content_location = header(obj, "Content-Location");
@@ -630,7 +660,8 @@ void applyMeta(EmailItem& item, const MessageMeta& meta, const std::vector<Mailb
     item.flag.flag_type = "for Follow Up";
   }
   for (const std::string& k : meta.keywords) {
-    if (!isSystemKeyword(k) && item.categories.size() < 300) item.categories.push_back(sanitizeUtf8(k));
+    if (!isSystemKeyword(k) && item.categories.size() < 300)
+      item.categories.push_back(sanitizeUtf8(k));
   }
   if (meta.forwarded) item.last_verb_executed = 3;
   if (meta.answered) item.last_verb_executed = 1;  // the more common verb wins when both are set
@@ -737,6 +768,22 @@ void mergeWarnings(EmailItem& item, const std::vector<std::string>& ws) {
   for (const std::string& w : ws) addWarning(item, w);
 }
 
+// One line per message that needed repair, so a broken message is visible
+// without failing the Sync. The item is named by its FileReference prefix
+// (the ServerId), never by its content.
+void logWarnings(const EmailItem& item, const MessageMeta& meta) {
+  if (item.warnings.empty() || !log::enabled(log::Level::kWarn)) return;
+  std::string line =
+      "items.mime_repaired item=" +
+      (meta.file_reference_prefix.empty() ? std::string("?") : meta.file_reference_prefix) +
+      " warnings=";
+  for (std::size_t i = 0; i < item.warnings.size(); ++i) {
+    if (i > 0) line += ',';
+    line += item.warnings[i];
+  }
+  log::warn(line);
+}
+
 }  // namespace
 
 Result<EmailItem> parseEmail(std::string_view rfc822, const MessageMeta& meta) {
@@ -748,8 +795,7 @@ Result<EmailItem> parseEmail(std::string_view rfc822, const MessageMeta& meta) {
   if (opts == nullptr) return Status::Internal("mime.no_memory", "parser options");
   g_mime_parser_options_set_warning_callback(opts, onParserWarning, &parser_warnings);
 
-  GObjectPtr<GMimeStream> stream(
-      g_mime_stream_mem_new_with_buffer(rfc822.data(), rfc822.size()));
+  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(rfc822.data(), rfc822.size()));
   GObjectPtr<GMimeParser> parser(stream ? g_mime_parser_new_with_stream(stream.get()) : nullptr);
   GObjectPtr<GMimeMessage> msg(parser ? g_mime_parser_construct_message(parser.get(), opts)
                                       : nullptr);
@@ -765,6 +811,7 @@ Result<EmailItem> parseEmail(std::string_view rfc822, const MessageMeta& meta) {
     item.has_plain = true;
     computeConversation(item, {});
     applyMeta(item, meta, to, cc);
+    logWarnings(item, meta);
     return item;
   }
   GMimeObject* mobj = GMIME_OBJECT(msg.get());
@@ -812,6 +859,7 @@ Result<EmailItem> parseEmail(std::string_view rfc822, const MessageMeta& meta) {
   all.insert(all.end(), item.warnings.begin(), item.warnings.end());
   item.warnings.clear();
   mergeWarnings(item, all);
+  logWarnings(item, meta);
   return item;
 }
 

@@ -159,15 +159,15 @@ struct Entity {
   std::uint32_t cp;
 };
 constexpr Entity kEntities[] = {
-    {"amp", '&'},      {"lt", '<'},       {"gt", '>'},       {"quot", '"'},    {"apos", '\''},
-    {"nbsp", 0xA0},    {"copy", 0xA9},    {"reg", 0xAE},     {"trade", 0x2122}, {"euro", 0x20AC},
+    {"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},     {"apos", '\''},
+    {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},     {"trade", 0x2122}, {"euro", 0x20AC},
     {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013}, {"laquo", 0xAB},   {"raquo", 0xBB},
-    {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"bull", 0x2022},
-    {"middot", 0xB7},  {"deg", 0xB0},     {"auml", 0xE4},    {"ouml", 0xF6},    {"uuml", 0xFC},
-    {"Auml", 0xC4},    {"Ouml", 0xD6},    {"Uuml", 0xDC},    {"szlig", 0xDF},   {"eacute", 0xE9},
-    {"egrave", 0xE8},  {"agrave", 0xE0},  {"aacute", 0xE1},  {"ccedil", 0xE7},  {"ntilde", 0xF1},
-    {"oacute", 0xF3},  {"iacute", 0xED},  {"uacute", 0xFA},  {"Eacute", 0xC9},  {"times", 0xD7},
-    {"pound", 0xA3},   {"yen", 0xA5},     {"cent", 0xA2},    {"sect", 0xA7},    {"shy", 0xAD},
+    {"lsquo", 0x2018},  {"rsquo", 0x2019}, {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"bull", 0x2022},
+    {"middot", 0xB7},   {"deg", 0xB0},     {"auml", 0xE4},    {"ouml", 0xF6},    {"uuml", 0xFC},
+    {"Auml", 0xC4},     {"Ouml", 0xD6},    {"Uuml", 0xDC},    {"szlig", 0xDF},   {"eacute", 0xE9},
+    {"egrave", 0xE8},   {"agrave", 0xE0},  {"aacute", 0xE1},  {"ccedil", 0xE7},  {"ntilde", 0xF1},
+    {"oacute", 0xF3},   {"iacute", 0xED},  {"uacute", 0xFA},  {"Eacute", 0xC9},  {"times", 0xD7},
+    {"pound", 0xA3},    {"yen", 0xA5},     {"cent", 0xA2},    {"sect", 0xA7},    {"shy", 0xAD},
 };
 
 // Decodes the entity at html[i] == '&'; returns bytes consumed (0: not an entity).
@@ -209,9 +209,9 @@ std::size_t decodeEntity(std::string_view html, std::size_t i, std::string& out)
 
 bool isBlockTag(std::string_view name) {
   static constexpr std::string_view kBlocks[] = {
-      "p", "div", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-      "blockquote", "pre", "hr", "dl", "dt", "dd", "section", "article", "header", "footer",
-      "address", "center"};
+      "p",  "div",     "tr",      "li",     "ul",         "ol",      "table", "h1", "h2",
+      "h3", "h4",      "h5",      "h6",     "blockquote", "pre",     "hr",    "dl", "dt",
+      "dd", "section", "article", "header", "footer",     "address", "center"};
   for (std::string_view b : kBlocks) {
     if (name == b) return true;
   }
@@ -400,13 +400,25 @@ std::string textToHtml(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\r': break;
-      case '\n': out += "<br>\n"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\r':
+        break;
+      case '\n':
+        out += "<br>\n";
+        break;
+      default:
+        out += c;
     }
   }
   out += "</body></html>";

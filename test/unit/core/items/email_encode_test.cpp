@@ -1,7 +1,6 @@
 // Body selection and the WBXML output per protocol version, decoded back with
 // wbxml::decode and checked element by element.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -248,8 +247,8 @@ TEST_CASE("14.1 output: Email2 opaque ids, categories, flag, verbs") {
   // Children in AIRS §2.2.2.9 order.
   std::vector<W::Tag> order;
   for (const W::Element& c : body->children()) order.push_back(c.tag());
-  CHECK(order == std::vector<W::Tag>{B::Type, B::EstimatedDataSize, B::Truncated, B::Data,
-                                     B::Preview});
+  CHECK(order ==
+        std::vector<W::Tag>{B::Type, B::EstimatedDataSize, B::Truncated, B::Data, B::Preview});
   CHECK(body->childText(B::Type) == "1");
   CHECK(body->childText(B::Truncated) == "0");
   CHECK(body->childText(B::Data) == "Noon works.\r\n");
@@ -285,10 +284,10 @@ TEST_CASE("16.1 output: IsDraft and Bcc") {
 }
 
 TEST_CASE("every corpus message encodes to valid WBXML in every version") {
-  const char* names[] = {"01_plain_ascii", "05_shift_jis", "09_rfc2231_filenames",
-                         "10_html_only", "14_attached_message", "15_nested",
-                         "17_smime_encrypted", "19_no_body", "22_header_only",
-                         "23_huge_header", "24_nul_bytes", "25_8bit_headers",
+  const char* names[] = {"01_plain_ascii",         "05_shift_jis",        "09_rfc2231_filenames",
+                         "10_html_only",           "14_attached_message", "15_nested",
+                         "17_smime_encrypted",     "19_no_body",          "22_header_only",
+                         "23_huge_header",         "24_nul_bytes",        "25_8bit_headers",
                          "26_missing_content_type"};
   for (const char* n : names) {
     EmailItem item = parse(n);
@@ -349,7 +348,6 @@ TEST_CASE("Email2:Sender only when it differs from From") {
   item.sender = item.from;
   CHECK_FALSE(appData(encode(item, prefs(1), {14, 1})).hasChild(E2::Sender));
   item.sender = "assistant@example.test";
-  CHECK(appData(encode(item, prefs(1), {14, 1})).childText(E2::Sender) ==
-        "assistant@example.test");
+  CHECK(appData(encode(item, prefs(1), {14, 1})).childText(E2::Sender) == "assistant@example.test");
   CHECK_FALSE(appData(encode(item, prefs(1), {12, 1})).hasChild(E2::Sender));
 }

@@ -1,6 +1,5 @@
 // parseEmail() over the MIME corpus: expected values per message.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "core/items/email_item.h"
@@ -42,9 +41,9 @@ const EmailAttachment* attachment(const EmailItem& item, const std::string& name
 
 // Every string the encoder may send must be valid UTF-8 without NUL.
 void checkClean(const EmailItem& item) {
-  for (const std::string* s : {&item.to, &item.cc, &item.from, &item.reply_to, &item.subject,
-                               &item.thread_topic, &item.display_to, &item.plain_body,
-                               &item.html_body, &item.sender}) {
+  for (const std::string* s :
+       {&item.to, &item.cc, &item.from, &item.reply_to, &item.subject, &item.thread_topic,
+        &item.display_to, &item.plain_body, &item.html_body, &item.sender}) {
     CHECK(eas::items::isValidUtf8(*s));
     CHECK(s->find('\0') == std::string::npos);
   }
@@ -352,15 +351,34 @@ TEST_CASE("IMAP flags and keywords") {
 }
 
 TEST_CASE("every corpus message parses cleanly") {
-  const char* names[] = {"01_plain_ascii", "02_utf8", "03_latin1_qp", "04_windows1252",
-                         "05_shift_jis", "06_koi8r", "07_gb2312", "08_broken_encoded_words",
-                         "09_rfc2231_filenames", "10_html_only", "11_alternative",
-                         "12_related_inline", "13_mixed_attachments", "14_attached_message",
-                         "15_nested", "16_smime_signed", "17_smime_encrypted",
-                         "18_calendar_invite", "19_no_body", "20_broken_base64",
-                         "21_missing_boundary", "22_header_only", "23_huge_header",
-                         "24_nul_bytes", "25_8bit_headers", "26_missing_content_type",
-                         "27_report_ndr", "28_thread_reply"};
+  const char* names[] = {"01_plain_ascii",
+                         "02_utf8",
+                         "03_latin1_qp",
+                         "04_windows1252",
+                         "05_shift_jis",
+                         "06_koi8r",
+                         "07_gb2312",
+                         "08_broken_encoded_words",
+                         "09_rfc2231_filenames",
+                         "10_html_only",
+                         "11_alternative",
+                         "12_related_inline",
+                         "13_mixed_attachments",
+                         "14_attached_message",
+                         "15_nested",
+                         "16_smime_signed",
+                         "17_smime_encrypted",
+                         "18_calendar_invite",
+                         "19_no_body",
+                         "20_broken_base64",
+                         "21_missing_boundary",
+                         "22_header_only",
+                         "23_huge_header",
+                         "24_nul_bytes",
+                         "25_8bit_headers",
+                         "26_missing_content_type",
+                         "27_report_ndr",
+                         "28_thread_reply"};
   for (const char* n : names) {
     INFO(n);
     EmailItem m = parse(n);
@@ -438,4 +456,27 @@ TEST_CASE("single-byte corruptions never fail the parse") {
       REQUIRE(eas::items::isValidUtf8(r.value().plain_body));
     }
   }
+}
+
+#include <mutex>
+
+#include "core/base/log.h"
+
+TEST_CASE("a repaired message writes one log line naming the item, not its content") {
+  static std::mutex mu;
+  static std::vector<std::string> lines;
+  eas::log::setSink([](eas::log::Level, std::string_view l) {
+    std::lock_guard<std::mutex> g(mu);
+    lines.emplace_back(l);
+  });
+  MessageMeta meta;
+  meta.file_reference_prefix = "9:42";
+  REQUIRE(parseEmail(readCorpus("21_missing_boundary"), meta).ok());
+  REQUIRE(parseEmail(readCorpus("11_alternative"), meta).ok());  // clean: no line
+  eas::log::setSink(nullptr);
+  std::lock_guard<std::mutex> g(mu);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rfind("items.mime_repaired item=9:42 warnings=", 0) == 0);
+  CHECK(lines[0].find("mime.empty_multipart") != std::string::npos);
+  CHECK(lines[0].find("lost text") == std::string::npos);
 }

@@ -1,19 +1,21 @@
-#include <catch2/catch.hpp>
-
-#include <string>
-
 #include "core/items/text_utils.h"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 using namespace eas::items;
 
 TEST_CASE("UTF-8 validation and sanitising") {
   CHECK(isValidUtf8("plain"));
   CHECK(isValidUtf8("Grüße ☕ 𝄞"));
-  CHECK_FALSE(isValidUtf8("\xC3"));          // truncated
-  CHECK_FALSE(isValidUtf8("\xC0\xAF"));      // overlong
-  CHECK_FALSE(isValidUtf8("\xED\xA0\x80"));  // surrogate
+  CHECK_FALSE(isValidUtf8("\xC3"));              // truncated
+  CHECK_FALSE(isValidUtf8("\xC0\xAF"));          // overlong
+  CHECK_FALSE(isValidUtf8("\xED\xA0\x80"));      // surrogate
   CHECK_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // > U+10FFFF
-  CHECK(sanitizeUtf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(sanitizeUtf8("a\xFF"
+                     "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(sanitizeUtf8(std::string("a\0b\x01\tc\r\n", 8)) == "ab\tc\r\n");
 }
 
@@ -51,7 +53,9 @@ TEST_CASE("charset conversion") {
   const std::string bad = toUtf8("ab\x82", "shift_jis", &lossy);  // truncated DBCS lead byte
   CHECK(isValidUtf8(bad));
   CHECK(lossy);
-  CHECK(toUtf8("Gr\xC3\xBC\xC3\x9F" "e", "utf-8", &lossy) == "Grüße");
+  CHECK(toUtf8("Gr\xC3\xBC\xC3\x9F"
+               "e",
+               "utf-8", &lossy) == "Grüße");
 }
 
 TEST_CASE("HTML to text") {
