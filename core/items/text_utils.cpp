@@ -3,6 +3,7 @@
 #include <gmime/gmime.h>
 #include <iconv.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
@@ -172,7 +173,8 @@ constexpr Entity kEntities[] = {
 
 // Decodes the entity at html[i] == '&'; returns bytes consumed (0: not an entity).
 std::size_t decodeEntity(std::string_view html, std::size_t i, std::string& out) {
-  const std::size_t semi = html.find(';', i + 1);
+  // Look no further than the longest entity: "&&&&..." must stay linear.
+  const std::size_t semi = html.substr(0, std::min(html.size(), i + 14)).find(';', i + 1);
   if (semi == std::string_view::npos || semi - i > 12) return 0;
   const std::string_view body = html.substr(i + 1, semi - i - 1);
   if (body.size() >= 2 && body[0] == '#') {

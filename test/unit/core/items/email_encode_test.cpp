@@ -351,3 +351,17 @@ TEST_CASE("Email2:Sender only when it differs from From") {
   CHECK(appData(encode(item, prefs(1), {14, 1})).childText(E2::Sender) == "assistant@example.test");
   CHECK_FALSE(appData(encode(item, prefs(1), {12, 1})).hasChild(E2::Sender));
 }
+
+TEST_CASE("2.5 truncation codes and AllOrNone without a size") {
+  CHECK(truncationBytesForCode(0) == 0u);
+  CHECK(truncationBytesForCode(4) == 5120u);
+  CHECK(truncationBytesForCode(8) == 102400u);
+  CHECK_FALSE(truncationBytesForCode(9));  // all
+  CHECK(mimeTruncationBytesForCode(1) == 4096u);
+  CHECK(mimeTruncationBytesForCode(7) == 102400u);
+  CHECK_FALSE(mimeTruncationBytesForCode(8));  // whole message
+  EmailItem item = parse("01_plain_ascii");
+  BodyOutput b = selectBody(item, prefs(1, std::nullopt, true), emailFeaturesFor({14, 1}));
+  CHECK_FALSE(b.truncated);  // AllOrNone is ignored without TruncationSize
+  CHECK(b.data == item.plain_body);
+}

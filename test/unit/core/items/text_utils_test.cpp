@@ -77,3 +77,14 @@ TEST_CASE("text to HTML escapes and keeps line breaks") {
   CHECK(h.find("a&lt;b &amp; &quot;c&quot;<br>\nnext") != std::string::npos);
   CHECK(collapseWhitespace("  a \n\t b  ") == "a b");
 }
+
+TEST_CASE("HTML to text stays linear on hostile input") {
+  const std::string amps(2'000'000, '&');
+  CHECK(htmlToText(amps).size() == amps.size());
+  std::string lts(1'000'000, '<');
+  lts += '>';
+  CHECK(htmlToText(lts).empty());
+  std::string scripts;
+  for (int i = 0; i < 100000; ++i) scripts += "<script>";
+  CHECK(htmlToText(scripts).empty());
+}
