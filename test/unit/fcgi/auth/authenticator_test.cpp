@@ -5,10 +5,16 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -98,14 +104,33 @@ struct Fixture {
   ManualClock clock;
 };
 
+// The same suite runs with the throttle in process memory and in a file
+// shared by processes (fresh per test).
+struct InProcessFixture : Fixture {};
+
+std::string freshStatePath() {
+  static int counter = 0;
+  const std::string dir = std::string(EAS_BINARY_DIR) + "/test-tmp";
+  ::mkdir(dir.c_str(), 0700);
+  const std::string path = dir + "/auth-throttle-" + std::to_string(::getpid()) + "-" +
+                           std::to_string(++counter);
+  ::unlink(path.c_str());
+  return path;
+}
+
+struct SharedFixture : Fixture {
+  SharedFixture() { config.throttle_state_path = freshStatePath(); }
+  ~SharedFixture() { ::unlink(config.throttle_state_path.c_str()); }
+};
+
 std::string reasonOf(const eas::Result<eas::auth::AuthenticatedUser>& r) {
   return r.ok() ? "ok" : r.status().reason();
 }
 
 }  // namespace
 
-TEST_CASE("a verified credential is cached until its lifetime ends") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a verified credential is cached until its lifetime ends", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   auto r = auth->authenticate(basic("alice@example.test", "alice-pw"), "10.0.0.1");
   REQUIRE(r.ok());
@@ -126,8 +151,8 @@ TEST_CASE("a verified credential is cached until its lifetime ends") {
   CHECK(f.state.calls == 2);
 }
 
-TEST_CASE("a changed password misses the cache") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a changed password misses the cache", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   REQUIRE(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
   CHECK(f.state.calls == 1);
@@ -146,8 +171,8 @@ TEST_CASE("a changed password misses the cache") {
   CHECK(f.state.calls == 3);
 }
 
-TEST_CASE("failures are not cached and a wrong password never hits the cache") {
-  Fixture f;
+TEMPLATE_TEST_CASE("failures are not cached and a wrong password never hits the cache", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   REQUIRE(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
   CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pwX"), "10.0.0.1")) ==
@@ -160,8 +185,8 @@ TEST_CASE("failures are not cached and a wrong password never hits the cache") {
         "auth.bad_credentials");
 }
 
-TEST_CASE("parse failures are returned without asking the verifier") {
-  Fixture f;
+TEMPLATE_TEST_CASE("parse failures are returned without asking the verifier", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   CHECK(reasonOf(auth->authenticate("", "10.0.0.1")) == "auth.missing");
   CHECK(reasonOf(auth->authenticate("Bearer x", "10.0.0.1")) == "auth.not_basic");
@@ -170,8 +195,8 @@ TEST_CASE("parse failures are returned without asking the verifier") {
   CHECK(f.state.calls == 0);
 }
 
-TEST_CASE("too many failures lock the user out, without asking the verifier") {
-  Fixture f;
+TEMPLATE_TEST_CASE("too many failures lock the user out, without asking the verifier", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   // max_failures = 3: the 4th failure within the window locks.
   for (int i = 0; i < 4; ++i) {
@@ -197,8 +222,8 @@ TEST_CASE("too many failures lock the user out, without asking the verifier") {
   CHECK(f.state.calls == 6);
 }
 
-TEST_CASE("a lock-out also hides a cached credential") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a lock-out also hides a cached credential", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   REQUIRE(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
   for (int i = 0; i < 4; ++i) (void)auth->authenticate(basic("alice", "bad"), "10.0.0.2");
@@ -207,8 +232,8 @@ TEST_CASE("a lock-out also hides a cached credential") {
   CHECK(f.state.calls == calls);
 }
 
-TEST_CASE("failures outside the window do not add up") {
-  Fixture f;
+TEMPLATE_TEST_CASE("failures outside the window do not add up", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   for (int i = 0; i < 10; ++i) {
     CHECK(reasonOf(auth->authenticate(basic("alice", "bad"), "10.0.0.1")) ==
@@ -219,8 +244,8 @@ TEST_CASE("failures outside the window do not add up") {
   CHECK(f.state.calls == 11);
 }
 
-TEST_CASE("too many failures from one address lock that address for every user") {
-  Fixture f;
+TEMPLATE_TEST_CASE("too many failures from one address lock that address for every user", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   f.config.max_failures = 2;
   auto auth = f.make();
   const std::vector<std::string> users = {"u1", "u2", "u3"};
@@ -237,8 +262,8 @@ TEST_CASE("too many failures from one address lock that address for every user")
   CHECK(auth->authenticate(basic("alice", "alice-pw"), "192.0.2.7").ok());
 }
 
-TEST_CASE("an unavailable backend is reported and not counted as a failure") {
-  Fixture f;
+TEMPLATE_TEST_CASE("an unavailable backend is reported and not counted as a failure", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   auto auth = f.make();
   f.state.down = true;
   for (int i = 0; i < 10; ++i)
@@ -249,8 +274,8 @@ TEST_CASE("an unavailable backend is reported and not counted as a failure") {
   CHECK(f.state.calls == 11);
 }
 
-TEST_CASE("a cache TTL of zero disables the cache") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a cache TTL of zero disables the cache", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   f.config.cache_ttl_seconds = 0;
   auto auth = f.make();
   CHECK(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1").ok());
@@ -258,8 +283,8 @@ TEST_CASE("a cache TTL of zero disables the cache") {
   CHECK(f.state.calls == 2);
 }
 
-TEST_CASE("memory stays bounded under many users and addresses") {
-  Fixture f;
+TEMPLATE_TEST_CASE("memory stays bounded under many users and addresses", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   f.config.cache_max_entries = 8;
   f.config.throttle_max_entries = 16;
   for (int i = 0; i < 100; ++i)
@@ -286,7 +311,7 @@ TEST_CASE("memory stays bounded under many users and addresses") {
   CHECK(reasonOf(auth2->authenticate(basic("alice", "alice-pw"), "10.0.0.1")) == "auth.locked_out");
 }
 
-TEST_CASE("log lines name user and address but never the password") {
+TEMPLATE_TEST_CASE("log lines name user and address but never the password", "[auth]", InProcessFixture, SharedFixture) {
   std::vector<std::string> lines;
   std::mutex mu;
   eas::log::setLevel(eas::log::Level::kDebug);
@@ -295,7 +320,7 @@ TEST_CASE("log lines name user and address but never the password") {
     lines.emplace_back(line);
   });
   {
-    Fixture f;
+    TestType f;
     f.config.max_failures = 1;
     auto auth = f.make();
     (void)auth->authenticate(basic("alice", "S3cr3t-Guess"), "10.0.0.5");
@@ -324,8 +349,8 @@ TEST_CASE("log lines name user and address but never the password") {
   CHECK(saw_lockout);
 }
 
-TEST_CASE("concurrent requests are safe") {
-  Fixture f;
+TEMPLATE_TEST_CASE("concurrent requests are safe", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   f.config.max_failures = 1000000;
   auto auth = f.make();
   std::atomic<int> ok{0}, bad{0};
@@ -347,8 +372,8 @@ TEST_CASE("concurrent requests are safe") {
   CHECK(ok > 0);
 }
 
-TEST_CASE("parallel requests of one device are verified once") {
-  Fixture f;
+TEMPLATE_TEST_CASE("parallel requests of one device are verified once", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   f.state.delay_ms = 50;
   auto auth = f.make();
   std::atomic<int> ok{0};
@@ -362,8 +387,8 @@ TEST_CASE("parallel requests of one device are verified once") {
   CHECK(f.state.calls == 1);
 }
 
-TEST_CASE("parallel guesses cannot overrun the failure limit") {
-  Fixture f;  // max_failures = 3: the 4th failure locks
+TEMPLATE_TEST_CASE("parallel guesses cannot overrun the failure limit", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;  // max_failures = 3: the 4th failure locks
   f.state.delay_ms = 20;
   auto auth = f.make();
   std::atomic<int> bad{0}, locked{0};
@@ -381,8 +406,8 @@ TEST_CASE("parallel guesses cannot overrun the failure limit") {
   CHECK(locked == 8);
 }
 
-TEST_CASE("a verifier that throws does not wedge the login") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a verifier that throws does not wedge the login", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   f.state.throw_once = true;
   auto auth = f.make();
   CHECK_THROWS_AS(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1"), std::runtime_error);
@@ -390,8 +415,8 @@ TEST_CASE("a verifier that throws does not wedge the login") {
   CHECK(f.state.calls == 2);
 }
 
-TEST_CASE("IPv6 clients are throttled by their /64, v4-mapped ones as IPv4") {
-  Fixture f;
+TEMPLATE_TEST_CASE("IPv6 clients are throttled by their /64, v4-mapped ones as IPv4", "[auth]", InProcessFixture, SharedFixture) {
+  TestType f;
   f.config.max_failures = 2;
   auto auth = f.make();
   // Three failures from three addresses of one /64 lock the whole /64.
@@ -409,4 +434,82 @@ TEST_CASE("IPv6 clients are throttled by their /64, v4-mapped ones as IPv4") {
           "auth.bad_credentials");
   CHECK(reasonOf(auth->authenticate(basic("bob", "bob-pw"), "192.0.2.9")) == "auth.locked_out");
   CHECK(auth->authenticate(basic("bob", "bob-pw"), "192.0.2.10").ok());
+}
+
+namespace {
+
+// Refuses every password; counts its calls in memory shared with forked children.
+class SharedCountingVerifier final : public CredentialVerifier {
+ public:
+  explicit SharedCountingVerifier(std::atomic<int>& calls) : calls_(calls) {}
+  Status verify(const std::string&, const std::string&) override {
+    ++calls_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // let the workers overlap
+    return Status::Unauthenticated("auth.bad_credentials", "never");
+  }
+
+ private:
+  std::atomic<int>& calls_;
+};
+
+}  // namespace
+
+TEST_CASE("the failure limit holds across worker processes sharing the state file") {
+  const std::string path = freshStatePath();
+  void* mem = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(mem != MAP_FAILED);
+  auto* counters = static_cast<std::atomic<int>*>(mem);
+  for (int i = 0; i < 4; ++i) new (&counters[i]) std::atomic<int>(0);
+  std::atomic<int>& calls = counters[0];
+  std::atomic<int>& go = counters[1];
+  std::atomic<int>& bad = counters[2];
+  std::atomic<int>& locked = counters[3];
+  AuthConfig config;
+  config.default_domain = "example.test";
+  config.max_failures = 3;
+  config.failure_window_seconds = 100;
+  config.lockout_seconds = 600;
+  config.throttle_state_path = path;
+
+  std::vector<pid_t> workers;
+  for (int w = 0; w < 4; ++w) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ManualClock clock;  // every worker at the same instant
+      auto auth = eas::auth::makeAuthenticator(
+          config, std::make_unique<SharedCountingVerifier>(calls), clock);
+      while (go.load() == 0) std::this_thread::yield();
+      for (int i = 0; i < 5; ++i) {
+        const std::string r = reasonOf(auth->authenticate(
+            basic("alice", "guess"), "10.3." + std::to_string(w) + "." + std::to_string(i)));
+        if (r == "auth.bad_credentials") ++bad;
+        if (r == "auth.locked_out") ++locked;
+      }
+      ::_exit(0);
+    }
+    workers.push_back(pid);
+  }
+  go = 1;
+  for (pid_t pid : workers) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  // max_failures + 1 verifications in all, not per worker.
+  CHECK(calls == 4);
+  CHECK(bad == 4);
+  CHECK(locked == 16);
+  // A worker started later (a restart, a reload) sees the lock-out.
+  ManualClock clock;
+  FakeVerifier::State state;
+  state.passwords["alice@example.test"] = "alice-pw";
+  auto auth = eas::auth::makeAuthenticator(config, std::make_unique<FakeVerifier>(state), clock);
+  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pw"), "10.9.9.9")) == "auth.locked_out");
+  CHECK(state.calls == 0);
+  clock.advanceMs(600'000);
+  CHECK(auth->authenticate(basic("alice", "alice-pw"), "10.9.9.9").ok());
+  ::munmap(mem, 4096);
+  ::unlink(path.c_str());
 }
