@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   }
   if (!load.ok()) {
     for (const auto& e : load.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
-    std::fprintf(stderr, "eas-fcgi: %zu configuration error(s); not starting (see --check-config)\n",
+    std::fprintf(stderr,
+                 "eas-fcgi: %zu configuration error(s); not starting (see --check-config)\n",
                  load.errors.size());
     return 1;
   }

@@ -48,7 +48,8 @@ Setter intSetter(long long min, long long max, std::function<int&(Config&)> fiel
     auto n = toInt(v);
     if (!n) return "'" + v + "' is not an integer";
     if (*n < min || *n > max)
-      return std::to_string(*n) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+      return std::to_string(*n) + " is out of range [" + std::to_string(min) + ", " +
+             std::to_string(max) + "]";
     field(c) = static_cast<int>(*n);
     return std::nullopt;
   };
@@ -69,7 +70,8 @@ Setter sizeSetter(long long min, long long max, std::function<std::size_t&(Confi
     auto n = toInt(s);
     if (!n || *n < 0) return "'" + v + "' is not a size (bytes, or a number with K, M or G)";
     if (*n > max / mult || *n * mult < min || *n * mult > max)
-      return "'" + v + "' is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "] bytes";
+      return "'" + v + "' is out of range [" + std::to_string(min) + ", " + std::to_string(max) +
+             "] bytes";
     field(c) = static_cast<std::size_t>(*n * mult);
     return std::nullopt;
   };
@@ -155,7 +157,8 @@ const std::vector<KeySpec>& schema() {
          c.server.socket_mode = mode;
          return std::nullopt;
        }},
-      {"server", "backlog", intSetter(1, 65535, [](Config& c) -> int& { return c.server.backlog; })},
+      {"server", "backlog",
+       intSetter(1, 65535, [](Config& c) -> int& { return c.server.backlog; })},
       {"server", "workers", intSetter(0, 256, [](Config& c) -> int& { return c.server.workers; })},
       {"server", "threads", intSetter(1, 1024, [](Config& c) -> int& { return c.server.threads; })},
       {"server", "log",
@@ -168,12 +171,20 @@ const std::vector<KeySpec>& schema() {
                                {"error", log::Level::kError}},
                               [](Config& c) -> log::Level& { return c.server.log_level; })},
       {"server", "syslog_facility",
-       enumSetter<int>({{"daemon", LOG_DAEMON}, {"mail", LOG_MAIL}, {"user", LOG_USER},
-                        {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
-                        {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-                        {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}},
+       enumSetter<int>({{"daemon", LOG_DAEMON},
+                        {"mail", LOG_MAIL},
+                        {"user", LOG_USER},
+                        {"local0", LOG_LOCAL0},
+                        {"local1", LOG_LOCAL1},
+                        {"local2", LOG_LOCAL2},
+                        {"local3", LOG_LOCAL3},
+                        {"local4", LOG_LOCAL4},
+                        {"local5", LOG_LOCAL5},
+                        {"local6", LOG_LOCAL6},
+                        {"local7", LOG_LOCAL7}},
                        [](Config& c) -> int& { return c.server.syslog_facility; })},
-      {"server", "pid_file", stringSetter([](Config& c) -> std::string& { return c.server.pid_file; })},
+      {"server", "pid_file",
+       stringSetter([](Config& c) -> std::string& { return c.server.pid_file; })},
       {"server", "drain_timeout_seconds",
        intSetter(1, 86400, [](Config& c) -> int& { return c.server.drain_timeout_seconds; })},
       {"server", "restart_backoff_max_seconds",
@@ -182,11 +193,18 @@ const std::vector<KeySpec>& schema() {
        intSetter(1, 600, [](Config& c) -> int& { return c.server.ready_timeout_seconds; })},
       // [http]
       {"http", "max_protocol_version",
-       enumSetter<std::string>({{"2.5", "2.5"}, {"12.0", "12.0"}, {"12.1", "12.1"}, {"14.0", "14.0"},
-                                {"14.1", "14.1"}, {"16.0", "16.0"}, {"16.1", "16.1"}},
-                               [](Config& c) -> std::string& { return c.http.max_protocol_version; })},
+       enumSetter<std::string>(
+           {{"2.5", "2.5"},
+            {"12.0", "12.0"},
+            {"12.1", "12.1"},
+            {"14.0", "14.0"},
+            {"14.1", "14.1"},
+            {"16.0", "16.0"},
+            {"16.1", "16.1"}},
+           [](Config& c) -> std::string& { return c.http.max_protocol_version; })},
       {"http", "max_body_bytes",
-       sizeSetter(1024, 2047LL * 1024 * 1024, [](Config& c) -> std::size_t& { return c.http.max_body_bytes; })},
+       sizeSetter(1024, 2047LL * 1024 * 1024,
+                  [](Config& c) -> std::size_t& { return c.http.max_body_bytes; })},
       {"http", "wbxml_max_depth",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          auto n = toInt(v);
@@ -197,28 +215,38 @@ const std::vector<KeySpec>& schema() {
        }},
       {"http", "server_version",
        stringSetter([](Config& c) -> std::string& { return c.http.server_version; }, false)},
-      {"http", "debug_log_documents", boolSetter([](Config& c) -> bool& { return c.http.debug_log_documents; })},
+      {"http", "debug_log_documents",
+       boolSetter([](Config& c) -> bool& { return c.http.debug_log_documents; })},
       // [auth]
-      {"auth", "imap_host", stringSetter([](Config& c) -> std::string& { return c.auth.imap_host; }, false)},
-      {"auth", "imap_port", intSetter(1, 65535, [](Config& c) -> int& { return c.auth.imap_port; })},
+      {"auth", "imap_host",
+       stringSetter([](Config& c) -> std::string& { return c.auth.imap_host; }, false)},
+      {"auth", "imap_port",
+       intSetter(1, 65535, [](Config& c) -> int& { return c.auth.imap_port; })},
       {"auth", "imap_tls",
        enumSetter<Tls>({{"none", Tls::kNone}, {"starttls", Tls::kStartTls}, {"imaps", Tls::kImaps}},
                        [](Config& c) -> Tls& { return c.auth.imap_tls; })},
       {"auth", "tls_verify", boolSetter([](Config& c) -> bool& { return c.auth.tls_verify; })},
-      {"auth", "default_domain", stringSetter([](Config& c) -> std::string& { return c.auth.default_domain; })},
-      {"auth", "cache_ttl_seconds", intSetter(0, 86400, [](Config& c) -> int& { return c.auth.cache_ttl_seconds; })},
-      {"auth", "max_failures", intSetter(1, 1000, [](Config& c) -> int& { return c.auth.max_failures; })},
+      {"auth", "default_domain",
+       stringSetter([](Config& c) -> std::string& { return c.auth.default_domain; })},
+      {"auth", "cache_ttl_seconds",
+       intSetter(0, 86400, [](Config& c) -> int& { return c.auth.cache_ttl_seconds; })},
+      {"auth", "max_failures",
+       intSetter(1, 1000, [](Config& c) -> int& { return c.auth.max_failures; })},
       {"auth", "failure_window_seconds",
        intSetter(1, 86400, [](Config& c) -> int& { return c.auth.failure_window_seconds; })},
-      {"auth", "lockout_seconds", intSetter(0, 86400, [](Config& c) -> int& { return c.auth.lockout_seconds; })},
+      {"auth", "lockout_seconds",
+       intSetter(0, 86400, [](Config& c) -> int& { return c.auth.lockout_seconds; })},
       {"auth", "realm",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v.empty()) return std::string("must not be empty");
-         if (v.find_first_of("\"\\\r\n") != std::string::npos)
-           return std::string("must not contain quotes, backslashes or line breaks");
-         c.auth.realm = v;
-         return std::nullopt;
-       }},
+       [](Config& c,
+          const std::string& v) -> std::
+                                    optional<std::string> {
+                                      if (v.empty()) return std::string("must not be empty");
+                                      if (v.find_first_of("\"\\\r\n") != std::string::npos)
+                                        return std::string(
+                                            "must not contain quotes, backslashes or line breaks");
+                                      c.auth.realm = v;
+                                      return std::nullopt;
+                                    }},
       // [autodiscover]
       {"autodiscover", "mobilesync_url",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
@@ -240,26 +268,31 @@ const std::vector<KeySpec>& schema() {
        }},
       // [store]
       {"store", "url",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v.rfind("sqlite:", 0) == 0) {
-           if (v.size() == 7) return std::string("sqlite: needs a file path");
-         } else if (v.rfind("mysql://", 0) != 0 && v.rfind("mariadb://", 0) != 0) {
-           return "'" + v + "' is not a store URL (sqlite:/path or mysql://user:pass@host/db)";
-         }
-         c.store.url = v;
-         return std::nullopt;
-       }},
+       [](Config& c, const std::string& v)
+           -> std::
+               optional<std::string> {
+                 if (v.rfind("sqlite:", 0) == 0) {
+                   if (v.size() == 7) return std::string("sqlite: needs a file path");
+                 } else if (v.rfind("mysql://", 0) != 0 && v.rfind("mariadb://", 0) != 0) {
+                   return "'" + v +
+                          "' is not a store URL (sqlite:/path or mysql://user:pass@host/db)";
+                 }
+                 c.store.url = v;
+                 return std::nullopt;
+               }},
   };
   return kSchema;
 }
 
 // "protocol.<name> = TYPE SERVER PORT LOGIN [on|off]"
-std::optional<std::string> parseExtraProtocol(const std::string& v, autodiscover::ExtraProtocol& out) {
+std::optional<std::string> parseExtraProtocol(const std::string& v,
+                                              autodiscover::ExtraProtocol& out) {
   std::vector<std::string> f;
   std::istringstream in(v);
   for (std::string w; in >> w;) f.push_back(w);
   if (f.size() < 4 || f.size() > 5)
-    return std::string("expected 'TYPE SERVER PORT LOGIN [on|off]' (e.g. IMAP 127.0.0.1 143 %u off)");
+    return std::string(
+        "expected 'TYPE SERVER PORT LOGIN [on|off]' (e.g. IMAP 127.0.0.1 143 %u off)");
   auto port = toInt(f[2]);
   if (!port || *port < 1 || *port > 65535) return "port '" + f[2] + "' is not in [1, 65535]";
   out.type = f[0];
@@ -295,27 +328,32 @@ Result<SocketAddress> parseSocketAddress(std::string_view value) {
     v.remove_prefix(5);
     if (v.empty() || v.front() != '/')
       return Status::InvalidArgument("config.bad_socket", "unix socket path must be absolute");
-    if (v.size() >= 108) return Status::InvalidArgument("config.bad_socket", "unix socket path too long");
+    if (v.size() >= 108)
+      return Status::InvalidArgument("config.bad_socket", "unix socket path too long");
     a.path = std::string(v);
     return a;
   }
   if (!v.empty() && v.front() == '/') {
-    if (v.size() >= 108) return Status::InvalidArgument("config.bad_socket", "unix socket path too long");
+    if (v.size() >= 108)
+      return Status::InvalidArgument("config.bad_socket", "unix socket path too long");
     a.path = std::string(v);
     return a;
   }
   if (v.rfind("tcp:", 0) == 0) v.remove_prefix(4);
   std::size_t colon = v.rfind(':');
   if (colon == std::string_view::npos)
-    return Status::InvalidArgument("config.bad_socket",
-                                   "'" + std::string(value) + "' is neither /path, unix:/path nor host:port");
+    return Status::InvalidArgument(
+        "config.bad_socket",
+        "'" + std::string(value) + "' is neither /path, unix:/path nor host:port");
   std::string host(v.substr(0, colon));
   auto port = toInt(v.substr(colon + 1));
   in_addr addr{};
   if (host.empty() || inet_pton(AF_INET, host.c_str(), &addr) != 1)
-    return Status::InvalidArgument("config.bad_socket", "'" + host + "' is not a numeric IPv4 address");
+    return Status::InvalidArgument("config.bad_socket",
+                                   "'" + host + "' is not a numeric IPv4 address");
   if (!port || *port < 1 || *port > 65535)
-    return Status::InvalidArgument("config.bad_socket", "port in '" + std::string(value) + "' is not in [1, 65535]");
+    return Status::InvalidArgument("config.bad_socket",
+                                   "port in '" + std::string(value) + "' is not in [1, 65535]");
   a.kind = SocketAddress::Kind::kTcp;
   a.host = host;
   a.port = static_cast<int>(*port);
@@ -330,9 +368,11 @@ ConfigLoad parseConfig(std::string_view text, std::string_view filename) {
   IniDocument doc = parseIni(text);
   for (const auto& e : doc.errors) out.errors.push_back({file, e.line, e.message});
 
-  static const std::set<std::string> kSections = {"server", "http", "auth", "autodiscover", "store"};
+  static const std::set<std::string> kSections = {"server", "http", "auth", "autodiscover",
+                                                  "store"};
   for (const auto& [name, line] : doc.sections)
-    if (!kSections.count(name)) out.errors.push_back({file, line, "unknown section [" + name + "]"});
+    if (!kSections.count(name))
+      out.errors.push_back({file, line, "unknown section [" + name + "]"});
 
   std::map<std::string, int> seen;  // "section.key" -> first line
   std::vector<std::pair<std::string, autodiscover::ExtraProtocol>> protocols;

@@ -20,17 +20,17 @@ struct ServerConfig {
   // "127.0.0.1:9000" or "tcp:127.0.0.1:9000" (loopback TCP). A listening
   // socket inherited on fd 0 (spawn-fcgi) or via LISTEN_FDS (systemd) wins.
   std::string socket = "/run/eas-fcgi/eas-fcgi.sock";
-  int socket_mode = 0660;          // permissions of a Unix socket we create
+  int socket_mode = 0660;  // permissions of a Unix socket we create
   int backlog = 1024;
-  int workers = 0;                 // worker processes; 0: one per core
-  int threads = 16;                // request threads per worker
+  int workers = 0;   // worker processes; 0: one per core
+  int threads = 16;  // request threads per worker
   enum class LogTarget { kStderr, kSyslog } log = LogTarget::kStderr;
   log::Level log_level = log::Level::kInfo;
-  int syslog_facility = 3 << 3;    // LOG_DAEMON (syslog.h is kept out of this header)
-  std::string pid_file;            // empty: none
-  int drain_timeout_seconds = 30;  // SIGTERM / reload: how long in-flight requests may take
+  int syslog_facility = 3 << 3;          // LOG_DAEMON (syslog.h is kept out of this header)
+  std::string pid_file;                  // empty: none
+  int drain_timeout_seconds = 30;        // SIGTERM / reload: how long in-flight requests may take
   int restart_backoff_max_seconds = 30;  // crash-loop back-off cap
-  int ready_timeout_seconds = 10;  // reload: how long a new worker may take to come up
+  int ready_timeout_seconds = 10;        // reload: how long a new worker may take to come up
 };
 
 struct StoreConfig {
@@ -47,7 +47,7 @@ struct Config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;        // 0: the file as a whole
+  int line = 0;  // 0: the file as a whole
   std::string message;
   // "file:line: message"
   std::string toString() const;
@@ -67,9 +67,9 @@ ConfigLoad loadConfigFile(const std::string& path);
 // Parsed forms of server.socket.
 struct SocketAddress {
   enum class Kind { kUnix, kTcp } kind = Kind::kUnix;
-  std::string path;   // kUnix
-  std::string host;   // kTcp: numeric IPv4 address
-  int port = 0;       // kTcp
+  std::string path;  // kUnix
+  std::string host;  // kTcp: numeric IPv4 address
+  int port = 0;      // kTcp
 };
 // Failure: config.bad_socket.
 Result<SocketAddress> parseSocketAddress(std::string_view value);

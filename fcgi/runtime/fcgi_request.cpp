@@ -19,14 +19,16 @@ namespace {
 std::string headerName(std::string_view cgi) {
   std::string out;
   out.reserve(cgi.size());
-  for (char c : cgi) out += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : cgi)
+    out += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -88,25 +90,44 @@ std::unique_ptr<http::HttpRequest> requestFromParams(const std::vector<std::stri
 
 std::string_view reasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 449: return "Retry With";
-    case 451: return "Redirect";
-    case 456: return "Account Blocked";
-    case 457: return "Password Expired";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 507: return "Insufficient Storage";
-    default: return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "OK";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 449:
+      return "Retry With";
+    case 451:
+      return "Redirect";
+    case 456:
+      return "Account Blocked";
+    case 457:
+      return "Password Expired";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
+    default:
+      return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "OK";
   }
 }
 
@@ -256,7 +277,8 @@ bool answerRequest(const std::shared_ptr<RequestState>& state, http::HttpRespons
     delete req;
   }
   if (log::enabled(log::Level::kInfo)) {
-    log::info(requestLogLine(state->summary, response, bytes, Clock::real().monotonicMs() - state->received_ms));
+    log::info(requestLogLine(state->summary, response, bytes,
+                             Clock::real().monotonicMs() - state->received_ms));
   }
   if (state->registry) state->registry->remove(state.get());
   return true;
@@ -359,8 +381,8 @@ void serveConnection(int fd, std::size_t max_body_bytes, InFlightRequests& regis
   bool short_body = FCGX_GetError(req->in) != 0 ||
                     (expect > 0 && expect <= max_body_bytes && request->body.size() < expect);
   if (short_body) {
-    log::warn("request body incomplete (" + std::to_string(request->body.size()) + " of " + std::string(cl) +
-              " bytes) for " + request->path);
+    log::warn("request body incomplete (" + std::to_string(request->body.size()) + " of " +
+              std::string(cl) + " bytes) for " + request->path);
     http::HttpResponse r;
     r.status = 400;
     r.reason = "runtime.incomplete_body";

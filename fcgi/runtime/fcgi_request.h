@@ -86,7 +86,7 @@ class InFlightRequests {
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  int active_ = 0;                                                        // guarded by mu_
+  int active_ = 0;                                                         // guarded by mu_
   std::unordered_map<RequestState*, std::shared_ptr<RequestState>> live_;  // guarded by mu_
 };
 

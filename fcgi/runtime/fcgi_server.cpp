@@ -14,8 +14,12 @@
 
 namespace eas::runtime {
 
-FcgiServer::FcgiServer(int listen_fd, int threads, std::size_t max_body_bytes, http::RequestHandler& handler)
-    : listen_fd_(listen_fd), threads_(threads < 1 ? 1 : threads), max_body_bytes_(max_body_bytes), handler_(handler) {}
+FcgiServer::FcgiServer(int listen_fd, int threads, std::size_t max_body_bytes,
+                       http::RequestHandler& handler)
+    : listen_fd_(listen_fd),
+      threads_(threads < 1 ? 1 : threads),
+      max_body_bytes_(max_body_bytes),
+      handler_(handler) {}
 
 FcgiServer::~FcgiServer() {
   stopAccepting();
@@ -27,7 +31,8 @@ Status FcgiServer::start() {
   static std::once_flag once;
   static int init_rc = 0;
   std::call_once(once, [] { init_rc = FCGX_Init(); });
-  if (init_rc != 0) return Status::Internal("runtime.fcgx_init", "FCGX_Init failed: " + std::to_string(init_rc));
+  if (init_rc != 0)
+    return Status::Internal("runtime.fcgx_init", "FCGX_Init failed: " + std::to_string(init_rc));
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd_ < 0) return Status::IOError("runtime.eventfd", std::strerror(errno));
   for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { acceptLoop(); });
@@ -72,7 +77,8 @@ void FcgiServer::acceptLoop() {
     if (fd < 0) {
       in_flight_.endAccept();
       // EAGAIN: another thread or worker got it first.
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+        continue;
       if (errno == EMFILE || errno == ENFILE) {
         log::error("accept: out of file descriptors; pausing 50 ms");
         ::usleep(50 * 1000);

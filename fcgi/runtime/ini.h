@@ -23,8 +23,8 @@ struct IniSyntaxError {
 };
 
 struct IniDocument {
-  std::vector<IniEntry> entries;        // in file order
-  std::vector<IniSyntaxError> errors;   // lines that are not INI
+  std::vector<IniEntry> entries;                      // in file order
+  std::vector<IniSyntaxError> errors;                 // lines that are not INI
   std::vector<std::pair<std::string, int>> sections;  // every "[name]" with its line
 };
 

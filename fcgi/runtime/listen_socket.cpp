@@ -81,7 +81,7 @@ Result<ListenSocket> openListenSocket(const ServerConfig& config) {
     const std::string& path = addr->path;
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return Status::IOError("runtime.socket_bind", "socket: " + errnoText());
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode)) {
         ::close(fd);
@@ -89,7 +89,8 @@ Result<ListenSocket> openListenSocket(const ServerConfig& config) {
       }
       if (unixSocketAnswers(path)) {
         ::close(fd);
-        return Status::AlreadyExists("runtime.socket_in_use", path + " is in use by another process");
+        return Status::AlreadyExists("runtime.socket_in_use",
+                                     path + " is in use by another process");
       }
       ::unlink(path.c_str());
     }
@@ -125,10 +126,12 @@ Result<ListenSocket> openListenSocket(const ServerConfig& config) {
     sa.sin_port = htons(static_cast<std::uint16_t>(addr->port));
     ::inet_pton(AF_INET, addr->host.c_str(), &sa.sin_addr);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      std::string msg = "bind " + addr->host + ":" + std::to_string(addr->port) + ": " + errnoText();
+      std::string msg =
+          "bind " + addr->host + ":" + std::to_string(addr->port) + ": " + errnoText();
       bool in_use = errno == EADDRINUSE;
       ::close(fd);
-      return in_use ? Status::AlreadyExists("runtime.socket_in_use", msg) : Status::IOError("runtime.socket_bind", msg);
+      return in_use ? Status::AlreadyExists("runtime.socket_in_use", msg)
+                    : Status::IOError("runtime.socket_bind", msg);
     }
     if (::listen(fd, config.backlog) != 0) {
       ::close(fd);

@@ -9,10 +9,14 @@ namespace {
 
 int syslogPriority(log::Level level) {
   switch (level) {
-    case log::Level::kDebug: return LOG_DEBUG;
-    case log::Level::kInfo: return LOG_INFO;
-    case log::Level::kWarn: return LOG_WARNING;
-    case log::Level::kError: return LOG_ERR;
+    case log::Level::kDebug:
+      return LOG_DEBUG;
+    case log::Level::kInfo:
+      return LOG_INFO;
+    case log::Level::kWarn:
+      return LOG_WARNING;
+    case log::Level::kError:
+      return LOG_ERR;
   }
   return LOG_INFO;
 }

@@ -27,14 +27,16 @@ std::int64_t nowMs() { return Clock::real().monotonicMs(); }
 
 std::string describeExit(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
-                                  strsignal(WTERMSIG(status)) + ")";
+  if (WIFSIGNALED(status))
+    return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
   return "stopped";
 }
 
 class Master {
  public:
-  Master(std::string config_path, Config config) : config_path_(std::move(config_path)), config_(std::move(config)) {}
+  Master(std::string config_path, Config config)
+      : config_path_(std::move(config_path)), config_(std::move(config)) {}
 
   int run();
 
@@ -47,16 +49,16 @@ class Master {
     std::int64_t started_ms = 0;
   };
   struct Slot {
-    pid_t pid = 0;              // the worker that serves this slot; 0: none
-    int quick_deaths = 0;       // consecutive deaths soon after start
+    pid_t pid = 0;         // the worker that serves this slot; 0: none
+    int quick_deaths = 0;  // consecutive deaths soon after start
     std::int64_t restart_at = 0;
   };
 
   pid_t spawn(int slot);
-  void handleSignals();        // reads everything pending on sigfd_
+  void handleSignals();  // reads everything pending on sigfd_
   void reap();
   void reload();
-  bool waitReady(pid_t pid);   // during reload
+  bool waitReady(pid_t pid);  // during reload
   void shutdown();
   Child* findChild(pid_t pid);
   void markReady(Child& c);
@@ -149,9 +151,11 @@ void Master::reap() {
     if (!c) continue;
     Child dead = *c;
     if (dead.ready_fd >= 0) ::close(dead.ready_fd);
-    children_.erase(std::remove_if(children_.begin(), children_.end(), [&](const Child& x) { return x.pid == pid; }),
+    children_.erase(std::remove_if(children_.begin(), children_.end(),
+                                   [&](const Child& x) { return x.pid == pid; }),
                     children_.end());
-    bool owner = dead.slot >= 0 && dead.slot < static_cast<int>(slots_.size()) && slots_[dead.slot].pid == pid;
+    bool owner = dead.slot >= 0 && dead.slot < static_cast<int>(slots_.size()) &&
+                 slots_[dead.slot].pid == pid;
     if (!owner || dead.draining || terminating_) {
       log::info("worker " + std::to_string(pid) + " " + describeExit(status) + " (drained)");
       continue;
@@ -165,11 +169,12 @@ void Master::reap() {
     if (s.quick_deaths > 1) {
       delay = 200;
       for (int i = 2; i < s.quick_deaths && delay < 3'600'000; ++i) delay *= 2;
-      delay = std::min<std::int64_t>(delay, static_cast<std::int64_t>(config_.server.restart_backoff_max_seconds) * 1000);
+      delay = std::min<std::int64_t>(
+          delay, static_cast<std::int64_t>(config_.server.restart_backoff_max_seconds) * 1000);
     }
     s.restart_at = nowMs() + delay;
-    log::error("worker " + std::to_string(pid) + " " + describeExit(status) + " after " + std::to_string(lived) +
-               " ms; restarting in " + std::to_string(delay) + " ms");
+    log::error("worker " + std::to_string(pid) + " " + describeExit(status) + " after " +
+               std::to_string(lived) + " ms; restarting in " + std::to_string(delay) + " ms");
   }
 }
 
@@ -177,15 +182,21 @@ void Master::handleSignals() {
   signalfd_siginfo si{};
   while (::read(sigfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
     switch (si.ssi_signo) {
-      case SIGCHLD: reap(); break;
+      case SIGCHLD:
+        reap();
+        break;
       case SIGTERM:
       case SIGINT:
       case SIGQUIT:
-        if (!terminating_) log::info("master: signal " + std::to_string(si.ssi_signo) + ", draining");
+        if (!terminating_)
+          log::info("master: signal " + std::to_string(si.ssi_signo) + ", draining");
         terminating_ = true;
         break;
-      case SIGHUP: reload_pending_ = true; break;
-      default: break;
+      case SIGHUP:
+        reload_pending_ = true;
+        break;
+      default:
+        break;
     }
   }
   // A SIGCHLD can be merged with another; reaping is cheap, so always try.
@@ -193,7 +204,8 @@ void Master::handleSignals() {
 }
 
 bool Master::waitReady(pid_t pid) {
-  std::int64_t deadline = nowMs() + static_cast<std::int64_t>(config_.server.ready_timeout_seconds) * 1000;
+  std::int64_t deadline =
+      nowMs() + static_cast<std::int64_t>(config_.server.ready_timeout_seconds) * 1000;
   for (;;) {
     Child* c = findChild(pid);
     if (!c) return false;  // died during start-up
@@ -220,7 +232,8 @@ void Master::reload() {
   ConfigLoad load = loadConfigFile(config_path_);
   if (!load.ok()) {
     for (const auto& e : load.errors) log::error("reload: " + e.toString());
-    log::error("reload refused: " + std::to_string(load.errors.size()) + " error(s); the running workers stay");
+    log::error("reload refused: " + std::to_string(load.errors.size()) +
+               " error(s); the running workers stay");
     return;
   }
   Config next = std::move(load.config);
@@ -249,7 +262,8 @@ void Master::reload() {
     bool ready = fresh != 0 && waitReady(fresh);
     if (terminating_) return;  // shutdown() drains every worker, old and new alike
     if (!ready) {
-      log::error("reload: new worker for slot " + std::to_string(i) + " did not come up; keeping the old workers");
+      log::error("reload: new worker for slot " + std::to_string(i) +
+                 " did not come up; keeping the old workers");
       if (fresh != 0 && findChild(fresh)) {
         ::kill(fresh, SIGKILL);
         if (Child* c = findChild(fresh)) c->draining = true;
@@ -288,7 +302,8 @@ void Master::shutdown() {
     c.draining = true;
     ::kill(c.pid, SIGTERM);
   }
-  std::int64_t deadline = nowMs() + static_cast<std::int64_t>(config_.server.drain_timeout_seconds) * 1000 + 5000;
+  std::int64_t deadline =
+      nowMs() + static_cast<std::int64_t>(config_.server.drain_timeout_seconds) * 1000 + 5000;
   while (!children_.empty()) {
     std::int64_t left = deadline - nowMs();
     if (left <= 0) break;
@@ -337,7 +352,8 @@ int Master::run() {
   writePidFile();
   int n = effectiveWorkerCount(config_.server.workers);
   log::info("master " + std::to_string(::getpid()) + " listening on " + socket_.description + ", " +
-            std::to_string(n) + " worker(s) x " + std::to_string(config_.server.threads) + " threads");
+            std::to_string(n) + " worker(s) x " + std::to_string(config_.server.threads) +
+            " threads");
   slots_.resize(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) spawn(i);
 
@@ -354,7 +370,8 @@ int Master::run() {
     fds.push_back({sigfd_, POLLIN, 0});
     for (auto& c : children_)
       if (c.ready_fd >= 0) fds.push_back({c.ready_fd, POLLIN, 0});
-    int rc = ::poll(fds.data(), fds.size(), timeout < 0 ? -1 : static_cast<int>(std::min<std::int64_t>(timeout, 60'000)));
+    int rc = ::poll(fds.data(), fds.size(),
+                    timeout < 0 ? -1 : static_cast<int>(std::min<std::int64_t>(timeout, 60'000)));
     if (rc < 0 && errno != EINTR) {
       log::error(std::string("master poll: ") + std::strerror(errno));
       break;
@@ -364,7 +381,8 @@ int Master::run() {
       for (auto& c : children_) {
         if (c.ready_fd != fds[i].fd) continue;
         char b = 0;
-        if (::read(c.ready_fd, &b, 1) != 1) { /* died before ready: SIGCHLD follows */ }
+        if (::read(c.ready_fd, &b, 1) != 1) { /* died before ready: SIGCHLD follows */
+        }
         markReady(c);
       }
     }

@@ -15,7 +15,8 @@ namespace {
 // built and tested on their own.
 class NoHttpLayerHandler final : public http::RequestHandler {
  public:
-  void handle(std::unique_ptr<http::HttpRequest> request, std::unique_ptr<http::Responder> responder) override {
+  void handle(std::unique_ptr<http::HttpRequest> request,
+              std::unique_ptr<http::Responder> responder) override {
     (void)request;
     http::HttpResponse r;
     r.status = 503;
@@ -37,7 +38,8 @@ Result<RequestPipeline> makeRequestPipeline(const Config& config) {
   } catch (const std::exception& e) {
     return Status::Internal("runtime.pipeline", e.what());
   }
-  if (!p.authenticator || !p.handler) return Status::Internal("runtime.pipeline", "a factory returned null");
+  if (!p.authenticator || !p.handler)
+    return Status::Internal("runtime.pipeline", "a factory returned null");
 #else
   (void)config;
   log::warn("built without the HTTP layer (fcgi/http, fcgi/auth): every request gets 503");

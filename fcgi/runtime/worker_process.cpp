@@ -39,7 +39,8 @@ int runWorker(const Config& config, int listen_fd, int ready_fd, int master_pid)
     log::error("worker cannot start: " + pipeline.status().toString());
     return 3;
   }
-  FcgiServer server(listen_fd, config.server.threads, config.http.max_body_bytes, *pipeline->handler);
+  FcgiServer server(listen_fd, config.server.threads, config.http.max_body_bytes,
+                    *pipeline->handler);
   Status started = server.start();
   if (!started.ok()) {
     log::error("worker cannot start: " + started.toString());
@@ -51,8 +52,8 @@ int runWorker(const Config& config, int listen_fd, int ready_fd, int master_pid)
     (void)ignored;
     ::close(ready_fd);
   }
-  log::info("worker " + std::to_string(::getpid()) + " accepting with " + std::to_string(config.server.threads) +
-            " threads");
+  log::info("worker " + std::to_string(::getpid()) + " accepting with " +
+            std::to_string(config.server.threads) + " threads");
 
   for (;;) {
     int sig = 0;
@@ -66,9 +67,12 @@ int runWorker(const Config& config, int listen_fd, int ready_fd, int master_pid)
   log::info(me + " draining (" + std::to_string(server.inFlight().active()) + " active, " +
             std::to_string(server.inFlight().size()) + " unanswered)");
   // Requests a thread works on may finish; parked ones are answered after.
-  bool idle = server.inFlight().waitIdle(static_cast<std::int64_t>(config.server.drain_timeout_seconds) * 1000);
+  bool idle = server.inFlight().waitIdle(
+      static_cast<std::int64_t>(config.server.drain_timeout_seconds) * 1000);
   std::size_t parked = server.inFlight().answerAll(503, "runtime.draining");
-  if (parked > 0) log::info(me + ": answered " + std::to_string(parked) + " parked request(s) with 503 Retry-After");
+  if (parked > 0)
+    log::info(me + ": answered " + std::to_string(parked) +
+              " parked request(s) with 503 Retry-After");
   if (!idle) {
     log::warn(me + ": drain timeout with requests still in handlers; exiting anyway");
     // Threads still inside a handler are abandoned with the process.

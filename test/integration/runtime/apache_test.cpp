@@ -1,7 +1,6 @@
 // Smoke test through Apache 2.4 + mod_proxy_fcgi (apache fixture): the
 // same endpoints, headers both ways, Content-Length.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "test/integration/common/env_file.h"
@@ -11,7 +10,8 @@ using eas::testing::EnvFile;
 using eas::testing::HttpReply;
 using eas::testing::TestClient;
 
-TEST_CASE("OPTIONS through Apache reaches eas-fcgi with the credentials", "[runtime][integration]") {
+TEST_CASE("OPTIONS through Apache reaches eas-fcgi with the credentials",
+          "[runtime][integration]") {
   EnvFile env = EnvFile::loadFixture("apache");
   TestClient client(env.get("APACHE_URL"));
   const std::string user = env.get("EAS_TEST_USER1");
@@ -37,7 +37,8 @@ TEST_CASE("OPTIONS through Apache reaches eas-fcgi with the credentials", "[runt
   HttpReply bad = client.options(user, "wrong-password");
   CHECK(bad.status == 401);
 
-  HttpReply ad = client.request("POST", "/Autodiscover/Autodiscover.xml", {{"Content-Type", "text/xml"}}, "<x/>");
+  HttpReply ad = client.request("POST", "/Autodiscover/Autodiscover.xml",
+                                {{"Content-Type", "text/xml"}}, "<x/>");
   CHECK(ad.status == 401);
   HttpReply other = client.request("GET", "/elsewhere");
   CHECK(other.status == 404);

@@ -2,14 +2,13 @@
 // drops a held request, nginx closes the FastCGI connection and the
 // parked request's Responder::clientGone() turns true. An in-process
 // FcgiServer with a parking handler sits behind deploy/local/nginx.sh.
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -40,7 +39,8 @@ class ParkingHandler final : public eas::http::RequestHandler {
   }
   Responder* waitParked(std::size_t n) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return parked_.size() >= n; })) return nullptr;
+    if (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return parked_.size() >= n; }))
+      return nullptr;
     return parked_[n - 1].get();
   }
   void answerAll() {
@@ -118,8 +118,8 @@ TEST_CASE("nginx closes the FastCGI connection of a dropped request; clientGone 
   REQUIRE(server.start().ok());
 
   std::string nginx = std::string(EAS_SOURCE_DIR) + "/deploy/local/nginx.sh";
-  std::string cmd = "'" + nginx + "' start '" + base + "/nginx' 'unix:" + cfg.socket + "' >'" + base +
-                    "/nginx.start.out' 2>&1";
+  std::string cmd = "'" + nginx + "' start '" + base + "/nginx' 'unix:" + cfg.socket + "' >'" +
+                    base + "/nginx.start.out' 2>&1";
   INFO(readFile(base + "/nginx.start.out"));
   REQUIRE(std::system(cmd.c_str()) == 0);
   struct Stop {
@@ -134,7 +134,8 @@ TEST_CASE("nginx closes the FastCGI connection of a dropped request; clientGone 
 
   const std::string request =
       "POST /Microsoft-Server-ActiveSync?Cmd=Ping&User=u&DeviceId=D1&DeviceType=T HTTP/1.1\r\n"
-      "Host: localhost\r\nContent-Type: application/vnd.ms-sync.wbxml\r\nContent-Length: 4\r\n\r\nping";
+      "Host: localhost\r\nContent-Type: application/vnd.ms-sync.wbxml\r\nContent-Length: "
+      "4\r\n\r\nping";
 
   // A device that stays: not gone, and it gets the late answer.
   int stay = connectTo(port);
@@ -157,11 +158,13 @@ TEST_CASE("nginx closes the FastCGI connection of a dropped request; clientGone 
   handler.answerAll();
   std::string reply;
   char buf[4096];
-  eventually([&] {
-    ssize_t n = ::recv(stay, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) reply.append(buf, static_cast<std::size_t>(n));
-    return reply.find("late") != std::string::npos;
-  }, 3000);
+  eventually(
+      [&] {
+        ssize_t n = ::recv(stay, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) reply.append(buf, static_cast<std::size_t>(n));
+        return reply.find("late") != std::string::npos;
+      },
+      3000);
   ::close(stay);
   CHECK(reply.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(reply.find("Content-Length: 4") != std::string::npos);

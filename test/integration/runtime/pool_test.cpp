@@ -10,8 +10,6 @@
 //    thread has one request in flight at a time, so at most one per client
 //    thread; every request after the replacement worker is up must succeed.
 //  - SIGHUP reload and SIGTERM drain: nothing.
-#include <catch2/catch.hpp>
-
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -20,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -60,13 +59,14 @@ bool alive(pid_t pid) {
 
 class Instance {
  public:
-  explicit Instance(const std::string& name) : dir_(std::string(EAS_BINARY_DIR) + "/run/runtime_pool/" + name) {}
+  explicit Instance(const std::string& name)
+      : dir_(std::string(EAS_BINARY_DIR) + "/run/runtime_pool/" + name) {}
   ~Instance() { stop(); }
 
   void start(const std::vector<std::string>& overrides) {
     std::string cmd = "EAS_FCGI_BIN=" + shellQuote(EAS_FCGI_BINARY) + " " +
-                      shellQuote(std::string(EAS_SOURCE_DIR) + "/deploy/local/eas-fcgi.sh") + " start " +
-                      shellQuote(dir_);
+                      shellQuote(std::string(EAS_SOURCE_DIR) + "/deploy/local/eas-fcgi.sh") +
+                      " start " + shellQuote(dir_);
     for (const auto& o : overrides) cmd += " " + shellQuote(o);
     cmd += " >" + shellQuote(dir_ + ".start.out") + " 2>&1";
     ::mkdir((std::string(EAS_BINARY_DIR) + "/run").c_str(), 0755);
@@ -82,8 +82,8 @@ class Instance {
 
   void stop() {
     if (master_ <= 0) return;
-    std::string cmd = shellQuote(std::string(EAS_SOURCE_DIR) + "/deploy/local/eas-fcgi.sh") + " stop " +
-                      shellQuote(dir_) + " >/dev/null 2>&1";
+    std::string cmd = shellQuote(std::string(EAS_SOURCE_DIR) + "/deploy/local/eas-fcgi.sh") +
+                      " stop " + shellQuote(dir_) + " >/dev/null 2>&1";
     int rc = std::system(cmd.c_str());
     (void)rc;
     master_ = 0;
@@ -95,7 +95,8 @@ class Instance {
   std::string ini() const { return dir_ + "/eas-fcgi.ini"; }
 
   std::vector<pid_t> workers() const {
-    std::string path = "/proc/" + std::to_string(master_) + "/task/" + std::to_string(master_) + "/children";
+    std::string path =
+        "/proc/" + std::to_string(master_) + "/task/" + std::to_string(master_) + "/children";
     std::istringstream in(readFile(path));
     std::vector<pid_t> out;
     for (long p; in >> p;) out.push_back(static_cast<pid_t>(p));
@@ -184,12 +185,13 @@ class Load {
   std::vector<std::thread> threads_;
 };
 
-const std::vector<std::string> kBase = {"server.workers=2", "server.threads=4", "server.drain_timeout_seconds=10",
-                                        "auth.imap_port=1"};
+const std::vector<std::string> kBase = {"server.workers=2", "server.threads=4",
+                                        "server.drain_timeout_seconds=10", "auth.imap_port=1"};
 
 }  // namespace
 
-TEST_CASE("a worker killed with SIGKILL is restarted; other requests are unaffected", "[runtime][integration]") {
+TEST_CASE("a worker killed with SIGKILL is restarted; other requests are unaffected",
+          "[runtime][integration]") {
   Instance inst("kill");
   inst.start(kBase);
   REQUIRE(inst.waitWorkers([](const std::vector<pid_t>& w) { return w.size() == 2; }));
@@ -219,13 +221,16 @@ TEST_CASE("a worker killed with SIGKILL is restarted; other requests are unaffec
     CHECK(t >= killed_at);
     CHECK(t <= replaced_at + std::chrono::milliseconds(300));
   }
-  CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(replaced_at - killed_at).count() < 3000);
-  CHECK(inst.log().find("worker " + std::to_string(victim) + " killed by signal 9") != std::string::npos);
+  CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(replaced_at - killed_at).count() <
+        3000);
+  CHECK(inst.log().find("worker " + std::to_string(victim) + " killed by signal 9") !=
+        std::string::npos);
   FcgiReply after = optionsRequest(inst.socket());
   CHECK((after.ok && after.status == 401));
 }
 
-TEST_CASE("a worker that keeps dying is restarted with a growing back-off", "[runtime][integration]") {
+TEST_CASE("a worker that keeps dying is restarted with a growing back-off",
+          "[runtime][integration]") {
   Instance inst("backoff");
   inst.start(kBase);
   std::vector<pid_t> killed;
@@ -257,7 +262,8 @@ TEST_CASE("a worker that keeps dying is restarted with a growing back-off", "[ru
   CHECK((after.ok && after.status == 401));
 }
 
-TEST_CASE("SIGHUP reload replaces every worker while requests run; none is lost", "[runtime][integration]") {
+TEST_CASE("SIGHUP reload replaces every worker while requests run; none is lost",
+          "[runtime][integration]") {
   Instance inst("reload");
   inst.start(kBase);
   REQUIRE(inst.waitWorkers([](const std::vector<pid_t>& w) { return w.size() == 2; }));
@@ -376,7 +382,8 @@ class SlowImap {
 
 }  // namespace
 
-TEST_CASE("SIGTERM drains: a request in flight is answered, then the master exits", "[runtime][integration]") {
+TEST_CASE("SIGTERM drains: a request in flight is answered, then the master exits",
+          "[runtime][integration]") {
   SlowImap imap(2000);
   Instance inst("drain");
   inst.start({"server.workers=1", "server.threads=4", "server.drain_timeout_seconds=10",
@@ -386,21 +393,24 @@ TEST_CASE("SIGTERM drains: a request in flight is answered, then the master exit
 
   FcgiReply slow;
   auto sent = Clock::now();
-  std::thread client([&] { slow = optionsRequest(inst.socket(), "Basic YWxpY2VAZXhhbXBsZS50ZXN0OnB3"); });
+  std::thread client(
+      [&] { slow = optionsRequest(inst.socket(), "Basic YWxpY2VAZXhhbXBsZS50ZXN0OnB3"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   REQUIRE(::kill(master, SIGTERM) == 0);
   client.join();
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count();
-  INFO("took " << took << " ms, error '" << slow.error << "', status " << slow.status << "\n" << inst.log());
-  REQUIRE(slow.ok);  // a whole FastCGI reply, not a closed connection
+  INFO("took " << took << " ms, error '" << slow.error << "', status " << slow.status << "\n"
+               << inst.log());
+  REQUIRE(slow.ok);     // a whole FastCGI reply, not a closed connection
   CHECK(took >= 1500);  // it really was in flight while the drain started
   CHECK((slow.status == 401 || slow.status == 503));
 
   auto until = Clock::now() + std::chrono::seconds(15);
-  while (alive(master) && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (alive(master) && Clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK_FALSE(alive(master));
   CHECK(inst.log().find("master " + std::to_string(master) + " stopped") != std::string::npos);
-  struct stat st{};
+  struct stat st {};
   CHECK(::stat(inst.socket().c_str(), &st) != 0);  // socket removed at exit
 }
 
@@ -444,13 +454,17 @@ TEST_CASE("a listening socket inherited on fd 0 (spawn-fcgi) is used instead of 
   {
     std::ofstream ini(dir + "/eas-fcgi.ini", std::ios::trunc);
     ini << "[server]\n"
-           "socket = " << dir << "/never-bound.sock\n"
-           "workers = 1\nthreads = 2\npid_file = " << pidfile << "\n"
+           "socket = "
+        << dir
+        << "/never-bound.sock\n"
+           "workers = 1\nthreads = 2\npid_file = "
+        << pidfile
+        << "\n"
            "[auth]\nimap_port = 1\n";
   }
-  std::string cmd = "setsid spawn-fcgi -n -s " + shellQuote(sock) + " -- " + shellQuote(EAS_FCGI_BINARY) +
-                    " --config " + shellQuote(dir + "/eas-fcgi.ini") + " </dev/null >>" + shellQuote(log) +
-                    " 2>&1 &";
+  std::string cmd = "setsid spawn-fcgi -n -s " + shellQuote(sock) + " -- " +
+                    shellQuote(EAS_FCGI_BINARY) + " --config " + shellQuote(dir + "/eas-fcgi.ini") +
+                    " </dev/null >>" + shellQuote(log) + " 2>&1 &";
   REQUIRE(std::system(cmd.c_str()) == 0);
   pid_t master = 0;
   auto until = Clock::now() + std::chrono::seconds(10);
@@ -464,10 +478,11 @@ TEST_CASE("a listening socket inherited on fd 0 (spawn-fcgi) is used instead of 
   CHECK(readFile(log).find("listening on inherited fd 0") != std::string::npos);
   FcgiReply r = optionsRequest(sock);
   CHECK((r.ok && r.status == 401));
-  struct stat st{};
+  struct stat st {};
   CHECK(::stat((dir + "/never-bound.sock").c_str(), &st) != 0);
   REQUIRE(::kill(master, SIGTERM) == 0);
   until = Clock::now() + std::chrono::seconds(15);
-  while (alive(master) && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (alive(master) && Clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK_FALSE(alive(master));
 }

@@ -2,7 +2,6 @@
 // endpoints in any case, headers passed both ways, Content-Length, the
 // body limit, and the one log line per request.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -43,7 +42,8 @@ std::string waitLogLine(const std::string& path, const std::vector<std::string>&
 
 }  // namespace
 
-TEST_CASE("OPTIONS through nginx answers the EAS headers with Content-Length", "[runtime][integration]") {
+TEST_CASE("OPTIONS through nginx answers the EAS headers with Content-Length",
+          "[runtime][integration]") {
   EnvFile env = EnvFile::loadFixture("eas_stack");
   TestClient client(env.get("EAS_URL"));
   // An address of its own: other tests' failed logins from 127.0.0.1 must
@@ -73,7 +73,8 @@ TEST_CASE("OPTIONS through nginx answers the EAS headers with Content-Length", "
   CHECK(none.header("WWW-Authenticate").find("Basic") == 0);
 
   // One line per request, with the user and the client address.
-  std::string line = waitLogLine(env.get("EAS_FCGI_LOG"), {"<<< OPTIONS", " 200 ", "from=127.0.4.1"});
+  std::string line =
+      waitLogLine(env.get("EAS_FCGI_LOG"), {"<<< OPTIONS", " 200 ", "from=127.0.4.1"});
   CHECK_FALSE(line.empty());
 }
 
@@ -82,7 +83,8 @@ TEST_CASE("nginx routes only the two endpoints", "[runtime][integration]") {
   TestClient client(env.get("EAS_URL"));
   client.setSourceAddress("127.0.4.2");
   // Autodiscover in any case of the path is eas-fcgi's (its 401, not nginx's 404).
-  HttpReply ad = client.request("POST", "/AutoDiscover/AutoDiscover.XML", {{"Content-Type", "text/xml"}}, "<x/>");
+  HttpReply ad = client.request("POST", "/AutoDiscover/AutoDiscover.XML",
+                                {{"Content-Type", "text/xml"}}, "<x/>");
   CHECK(ad.status == 401);
   CHECK(ad.hasHeader("WWW-Authenticate"));
   HttpReply other = client.request("GET", "/index.html");
@@ -92,7 +94,8 @@ TEST_CASE("nginx routes only the two endpoints", "[runtime][integration]") {
   CHECK(prefix.status == 404);
 }
 
-TEST_CASE("request bodies: nginx passes them whole, eas-fcgi enforces its limit", "[runtime][integration]") {
+TEST_CASE("request bodies: nginx passes them whole, eas-fcgi enforces its limit",
+          "[runtime][integration]") {
   EnvFile env = EnvFile::loadFixture("eas_stack");
   TestClient client(env.get("EAS_URL"));
   client.setSourceAddress("127.0.4.3");

@@ -1,11 +1,10 @@
 // `eas-fcgi --check-config FILE` as an operator runs it: every problem on
 // stderr with file:line, exit status 1; a good file prints OK and exits 0;
 // `--config` refuses to start on a bad file.
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <string>

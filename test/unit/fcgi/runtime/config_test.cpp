@@ -1,11 +1,11 @@
-#include <catch2/catch.hpp>
+#include "fcgi/runtime/config.h"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "fcgi/runtime/config.h"
 #include "fcgi/runtime/ini.h"
 
 using eas::runtime::ConfigLoad;

@@ -2,7 +2,6 @@
 // timeouts above the longest Ping/Sync hold, body limits above eas-fcgi's
 // own, both endpoints matched case-insensitively, credentials passed.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -51,10 +50,14 @@ TEST_CASE("Apache locations: long timeouts, body limit, both endpoints, CGIPassA
   CHECK(firstNumberAfter(conf, "ProxyTimeout") > 3600);
   CHECK(firstNumberAfter(conf, "Timeout") > 3600);
   eas::http::HttpLayerConfig defaults;
-  CHECK(firstNumberAfter(conf, "LimitRequestBody") > static_cast<long long>(defaults.max_body_bytes));
+  CHECK(firstNumberAfter(conf, "LimitRequestBody") >
+        static_cast<long long>(defaults.max_body_bytes));
   CHECK(conf.find("<LocationMatch \"(?i)^/microsoft-server-activesync/?$\">") != std::string::npos);
-  CHECK(conf.find("<LocationMatch \"(?i)^/autodiscover/autodiscover\\.xml$\">") != std::string::npos);
+  CHECK(conf.find("<LocationMatch \"(?i)^/autodiscover/autodiscover\\.xml$\">") !=
+        std::string::npos);
   std::size_t n = 0;
-  for (std::size_t p = conf.find("CGIPassAuth On"); p != std::string::npos; p = conf.find("CGIPassAuth On", p + 1)) ++n;
+  for (std::size_t p = conf.find("CGIPassAuth On"); p != std::string::npos;
+       p = conf.find("CGIPassAuth On", p + 1))
+    ++n;
   CHECK(n == 2);
 }

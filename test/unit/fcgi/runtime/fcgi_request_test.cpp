@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
+#include "fcgi/runtime/fcgi_request.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include "fcgi/runtime/fcgi_request.h"
 
 using eas::http::HttpResponse;
 using eas::runtime::requestFromParams;
@@ -51,7 +50,8 @@ TEST_CASE("request path fallbacks (Apache mod_proxy_fcgi)", "[fcgi]") {
     const char* path;
   };
   std::vector<Row> rows = {
-      {{"SCRIPT_NAME=/Microsoft-Server-ActiveSync", "REQUEST_URI=/x?y"}, "/Microsoft-Server-ActiveSync"},
+      {{"SCRIPT_NAME=/Microsoft-Server-ActiveSync", "REQUEST_URI=/x?y"},
+       "/Microsoft-Server-ActiveSync"},
       {{"SCRIPT_NAME=/a", "PATH_INFO=/b"}, "/a/b"},
       {{"REQUEST_URI=/autodiscover/autodiscover.xml?q=1"}, "/autodiscover/autodiscover.xml"},
       {{"DOCUMENT_URI=", "REQUEST_URI=/r"}, "/r"},
@@ -69,8 +69,8 @@ TEST_CASE("response head: Status line, headers, Content-Length always", "[fcgi]"
   HttpResponse r;
   r.status = 200;
   r.headers = {{"MS-Server-ActiveSync", "14.1"},
-               {"Content-Length", "999"},   // the runtime's own wins
-               {"Status", "500"},           // never a second status
+               {"Content-Length", "999"},  // the runtime's own wins
+               {"Status", "500"},          // never a second status
                {"X-Evil", "a\r\nSet-Cookie: x=1"}};
   r.body = "hello";
   std::string head = eas::runtime::responseHead(r);
@@ -84,7 +84,8 @@ TEST_CASE("response head: Status line, headers, Content-Length always", "[fcgi]"
   empty.status = 401;
   empty.headers = {{"WWW-Authenticate", "Basic realm=\"eas-fcgi\""}};
   CHECK(eas::runtime::responseHead(empty) ==
-        "Status: 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"eas-fcgi\"\r\nContent-Length: 0\r\n\r\n");
+        "Status: 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"eas-fcgi\"\r\nContent-Length: "
+        "0\r\n\r\n");
 
   HttpResponse bogus;
   bogus.status = 42;

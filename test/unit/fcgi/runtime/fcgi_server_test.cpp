@@ -1,10 +1,11 @@
 // FcgiServer in-process: a real listening socket, real libfcgi, and a
 // minimal FastCGI client on the other side.
-#include <catch2/catch.hpp>
+#include "fcgi/runtime/fcgi_server.h"
 
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -14,7 +15,6 @@
 #include <vector>
 
 #include "core/base/log.h"
-#include "fcgi/runtime/fcgi_server.h"
 #include "fcgi/runtime/listen_socket.h"
 #include "test/unit/fcgi/runtime/fcgi_test_client.h"
 
@@ -40,8 +40,8 @@ class TestHandler final : public eas::http::RequestHandler {
     HttpResponse r;
     r.status = 200;
     r.headers.emplace_back("X-Echo", "yes");
-    r.body = request->method + "|" + request->query + "|" + std::string(request->header("x-test")) + "|" +
-             std::to_string(request->body.size()) + "|" + request->remote_addr;
+    r.body = request->method + "|" + request->query + "|" + std::string(request->header("x-test")) +
+             "|" + std::to_string(request->body.size()) + "|" + request->remote_addr;
     r.device_id = "dev";
     r.command = "Echo";
     responder->respond(std::move(r));
@@ -85,7 +85,8 @@ struct Fixture {
     ::unlink(path.c_str());
     ::rmdir(dir.c_str());
   }
-  FcgiReply get(const std::string& path_info, const std::string& query = {}, const std::string& body = {}) {
+  FcgiReply get(const std::string& path_info, const std::string& query = {},
+                const std::string& body = {}) {
     return FcgiTestClient::request(path,
                                    {{"REQUEST_METHOD", body.empty() ? "GET" : "POST"},
                                     {"DOCUMENT_URI", path_info},
@@ -230,13 +231,15 @@ TEST_CASE("many concurrent requests over few threads all get their own answer", 
 TEST_CASE("a body shorter than its Content-Length is answered 400 without the handler", "[fcgi]") {
   Fixture f(2);
   FcgiReply r = FcgiTestClient::request(
-      f.path, {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/echo"}, {"CONTENT_LENGTH", "100"}}, "only ten b");
+      f.path, {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/echo"}, {"CONTENT_LENGTH", "100"}},
+      "only ten b");
   REQUIRE(r.ok);
   CHECK(r.status == 400);
   CHECK(r.body.empty());
   // A body of exactly its length goes through.
   FcgiReply ok = FcgiTestClient::request(
-      f.path, {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/echo"}, {"CONTENT_LENGTH", "10"}}, "only ten b");
+      f.path, {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/echo"}, {"CONTENT_LENGTH", "10"}},
+      "only ten b");
   REQUIRE(ok.ok);
   CHECK(ok.status == 200);
   CHECK(ok.body == "POST|||10|");

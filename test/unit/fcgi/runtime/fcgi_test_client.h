@@ -3,9 +3,9 @@
 // per connection, like nginx with fastcgi_keep_conn off.
 #pragma once
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -19,10 +19,10 @@
 namespace eas::testing {
 
 struct FcgiReply {
-  bool ok = false;        // a complete reply (END_REQUEST) was read
-  std::string error;      // why not
+  bool ok = false;    // a complete reply (END_REQUEST) was read
+  std::string error;  // why not
   std::string stdout_data;
-  int status = 0;         // from the "Status:" line
+  int status = 0;  // from the "Status:" line
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
@@ -55,7 +55,8 @@ class FcgiTestClient {
     return true;
   }
 
-  bool send(const std::vector<std::pair<std::string, std::string>>& params, const std::string& body) {
+  bool send(const std::vector<std::pair<std::string, std::string>>& params,
+            const std::string& body) {
     std::string out;
     // BEGIN_REQUEST: role RESPONDER, flags 0 (close after the request).
     std::string begin("\x00\x01\x00\x00\x00\x00\x00\x00", 8);
@@ -80,7 +81,8 @@ class FcgiTestClient {
     std::string buf;
     for (;;) {
       while (buf.size() >= 8) {
-        auto len = static_cast<std::size_t>((static_cast<unsigned char>(buf[4]) << 8) | static_cast<unsigned char>(buf[5]));
+        auto len = static_cast<std::size_t>((static_cast<unsigned char>(buf[4]) << 8) |
+                                            static_cast<unsigned char>(buf[5]));
         auto pad = static_cast<std::size_t>(static_cast<unsigned char>(buf[6]));
         if (buf.size() < 8 + len + pad) break;
         int type = static_cast<unsigned char>(buf[1]);
