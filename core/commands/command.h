@@ -16,6 +16,7 @@
 #include "core/base/status.h"
 #include "core/protocol/capabilities.h"
 #include "core/protocol/query.h"
+#include "core/commands/services.h"
 #include "core/wbxml/wbxml.h"
 
 namespace eas::commands {
@@ -28,6 +29,10 @@ struct CommandRequest {
   protocol::Capabilities capabilities;
   const protocol::EasQuery* query = nullptr;  // DeviceId, DeviceType, parameters
   std::string login;                          // authenticated "user@domain"
+  // The verified password, in memory only, for backend logins (IMAP
+  // session pool). Never logged, never stored.
+  std::string password;
+  const Services* services = nullptr;         // never null when dispatched by the HTTP layer
   std::optional<std::uint32_t> policy_key;    // X-MS-PolicyKey or the base64 field
   bool accept_multipart = false;              // query parameter or MS-ASAcceptMultiPart: T
   std::string_view user_agent;

@@ -36,6 +36,7 @@ struct Settings {
   protocol::ProtocolVersion max_version = protocol::ProtocolVersion::k161;
   autodiscover::AutodiscoverConfig autodiscover;
   std::span<const CommandSpec> commands;
+  commands::Services services;  // copied from HttpLayerGates (pointers inside)
 };
 
 // One request's state as it moves through the stages.
@@ -424,6 +425,11 @@ class EasRequestHandler final : public RequestHandler {
     req.capabilities = *ex.caps;
     req.query = &ex.query;
     req.login = ex.user->login;
+    // The authenticator verified this header; the password goes to the
+    // backend session pool only.
+    if (auto creds = auth::parseBasicAuthorization(ex.request.header("authorization"), {}); creds.ok())
+      req.password = std::move(creds->password);
+    req.services = &settings_->services;
     req.policy_key = ex.policy_key;
     req.accept_multipart = ex.accept_multipart;
     req.user_agent = ex.request.header("user-agent");
@@ -463,6 +469,7 @@ std::unique_ptr<RequestHandler> makeEasRequestHandler(
   settings->config = config;
   settings->autodiscover = autodiscover;
   settings->commands = gates.command_table.empty() ? commands::commandTable() : gates.command_table;
+  if (gates.services) settings->services = *gates.services;
   if (auto v = protocol::parseProtocolVersion(config.max_protocol_version)) {
     settings->max_version = *v;
   } else {

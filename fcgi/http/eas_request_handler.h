@@ -11,6 +11,7 @@
 
 #include "core/commands/command_table.h"
 #include "core/commands/gates.h"
+#include "core/commands/services.h"
 #include "fcgi/auth/authenticator.h"
 #include "fcgi/autodiscover/autodiscover.h"
 #include "fcgi/http/http_types.h"
@@ -35,6 +36,9 @@ struct HttpLayerGates {
   // The command table; empty: commands::commandTable(). Tests pass a copy
   // with fake factories. REQUIRES: outlives the handler and parked replies.
   std::span<const commands::CommandSpec> command_table = {};
+  // Store, mail backend and clock for the handlers; null: none configured
+  // (handlers that need them answer a server error). REQUIRES: outlives the handler.
+  const commands::Services* services = nullptr;
 };
 
 // REQUIRES: `authenticator` outlives the handler.
