@@ -14,7 +14,7 @@
 namespace eas::storage {
 class MetadataStore;
 }
-namespace eas::backends {
+namespace eas::backend {
 class MailBackend;
 }
 
@@ -26,7 +26,7 @@ class MailBackendProvider {
  public:
   virtual ~MailBackendProvider() = default;
   // Never null; failures surface on the backend's first call.
-  virtual std::unique_ptr<backends::MailBackend> open(const std::string& login,
+  virtual std::unique_ptr<backend::MailBackend> open(const std::string& login,
                                                       const std::string& password) = 0;
 };
 
