@@ -65,8 +65,9 @@ struct AuthConfig {
   std::size_t cache_max_entries = 10000;      // verified logins kept (oldest evicted)
   std::size_t throttle_max_entries = 100000;  // users + addresses tracked (idle evicted first)
   // Failure throttle state shared by every worker of a server: a file that
-  // each worker maps (created 0600 if missing). Empty: each process counts
-  // on its own. See fcgi/auth/README.md.
+  // each worker maps (created 0600 if missing, its directory must exist).
+  // Empty, or a file that cannot be used (an error line): each process
+  // counts on its own. See fcgi/auth/README.md.
   std::string throttle_state_path;
 };
 

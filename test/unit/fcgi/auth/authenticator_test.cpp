@@ -513,3 +513,24 @@ TEST_CASE("the failure limit holds across worker processes sharing the state fil
   ::munmap(mem, 4096);
   ::unlink(path.c_str());
 }
+
+TEST_CASE("an unusable throttle state file is logged and failures are counted per process") {
+  std::vector<std::string> lines;
+  std::mutex mu;
+  eas::log::setSink([&](eas::log::Level, std::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  });
+  InProcessFixture f;
+  f.config.throttle_state_path = std::string(EAS_BINARY_DIR) + "/no/such/dir/auth-throttle";
+  auto auth = f.make();
+  eas::log::setSink(quietSink);
+  bool saw = false;
+  for (const auto& l : lines)
+    saw = saw || (l.find("unusable reason=auth.throttle_open") != std::string::npos &&
+                  l.find("no/such/dir/auth-throttle") != std::string::npos);
+  CHECK(saw);
+  for (int i = 0; i < 4; ++i) (void)auth->authenticate(basic("alice", "bad"), "10.0.0.1");
+  CHECK(reasonOf(auth->authenticate(basic("alice", "alice-pw"), "10.0.0.1")) == "auth.locked_out");
+  CHECK(f.state.calls == 4);
+}
