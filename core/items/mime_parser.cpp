@@ -134,6 +134,18 @@ void onParserWarning(gint64 /*offset*/, GMimeParserWarning code, const gchar* /*
     warnings->push_back(std::move(w));
 }
 
+// A header value inside a warning token: only [A-Za-z0-9._-], at most 40
+// bytes, so a hostile charset cannot forge log lines.
+std::string tokenOf(const char* v) {
+  if (v == nullptr || *v == '\0') return "none";
+  std::string t;
+  for (const char* p = v; *p != '\0' && t.size() < 40; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    t += (std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-') ? static_cast<char>(c) : '?';
+  }
+  return t;
+}
+
 void addWarning(EmailItem& item, std::string w) {
   if (item.warnings.size() < 64 &&
       std::find(item.warnings.begin(), item.warnings.end(), w) == item.warnings.end())
@@ -532,7 +544,7 @@ class Walker {
     const char* cs = g_mime_object_get_content_type_parameter(obj, "charset");
     bool lossy = false;
     std::string text = toUtf8(raw, cs ? cs : "", &lossy);
-    if (lossy) addWarning(item_, std::string("mime.charset:") + (cs ? sanitizeUtf8(cs) : "none"));
+    if (lossy) addWarning(item_, "mime.charset:" + tokenOf(cs));
     text = sanitizeUtf8(text);  // also drops NULs
     if (type == "text/html") {
       if (append && item_.has_html) return;

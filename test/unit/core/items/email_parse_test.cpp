@@ -480,3 +480,18 @@ TEST_CASE("a repaired message writes one log line naming the item, not its conte
   CHECK(lines[0].find("mime.empty_multipart") != std::string::npos);
   CHECK(lines[0].find("lost text") == std::string::npos);
 }
+
+TEST_CASE("a hostile charset name cannot reach the log line raw") {
+  const std::string msg =
+      "Subject: x\r\nContent-Type: text/plain; charset=\"evil\\r\\nFAKE "
+      "LINE\"\r\n\r\n\xE9t\xE9\r\n";
+  auto r = parseEmail(msg, {});
+  REQUIRE(r.ok());
+  bool seen = false;
+  for (const auto& w : r.value().warnings) {
+    if (w.rfind("mime.charset:", 0) != 0) continue;
+    seen = true;
+    CHECK(w.find_first_of(" \r\n") == std::string::npos);
+  }
+  CHECK(seen);
+}
