@@ -546,6 +546,11 @@ class Walker {
     std::string text = toUtf8(raw, cs ? cs : "", &lossy);
     if (lossy) addWarning(item_, "mime.charset:" + tokenOf(cs));
     text = sanitizeUtf8(text);  // also drops NULs
+    const char* format = g_mime_object_get_content_type_parameter(obj, "format");
+    if (type == "text/plain" && format != nullptr && lower(format) == "flowed") {
+      const char* delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
+      text = unflow(text, delsp != nullptr && lower(delsp) == "yes");
+    }
     if (type == "text/html") {
       if (append && item_.has_html) return;
       item_.html_body = std::move(text);

@@ -427,6 +427,45 @@ std::string textToHtml(std::string_view text) {
   return out;
 }
 
+std::string unflow(std::string_view text, bool delsp) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t pos = 0;
+  int open_depth = -1;  // quote depth of a flowed line waiting for its continuation
+  while (pos <= text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    const bool last = nl == std::string_view::npos;
+    if (last) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    int depth = 0;
+    while (!line.empty() && line.front() == '>') {
+      ++depth;
+      line.remove_prefix(1);
+    }
+    if (!line.empty() && line.front() == ' ') line.remove_prefix(1);  // stuffing
+    const bool sig = line == "-- ";
+    const bool flowed = !sig && !line.empty() && line.back() == ' ';
+    if (open_depth != depth) {
+      if (open_depth >= 0) out += '\n';  // depth changed: the flowed paragraph ends
+      out.append(static_cast<std::size_t>(depth), '>');
+      if (depth > 0) out += ' ';
+    }
+    std::string_view body = line;
+    if (flowed && delsp) body.remove_suffix(1);
+    out.append(body);
+    if (flowed) {
+      open_depth = depth;
+    } else {
+      open_depth = -1;
+      if (!last) out += '\n';
+    }
+    if (last) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
 std::string collapseWhitespace(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -31,6 +31,10 @@ std::string toUtf8(std::string_view bytes, std::string_view charset, bool* lossy
 std::string htmlToText(std::string_view html);
 // Plain text as a small HTML document (escaped, line breaks as <br>).
 std::string textToHtml(std::string_view text);
+// RFC 3676 format=flowed to plain lines: a line ending in a space joins the
+// next one of the same quote depth (the space dropped with delsp=yes); the
+// space-stuffing at line start and the "-- " signature line are respected.
+std::string unflow(std::string_view text, bool delsp);
 // Whitespace runs collapsed to one space, trimmed (for Preview).
 std::string collapseWhitespace(std::string_view text);
 

@@ -398,6 +398,11 @@ M["28_thread_reply"] = msg([
     "Content-Type: text/plain",
 ], "Noon works.\n")
 
+M["29_format_flowed"] = msg(BASE + [
+    "Subject: Flowed",
+    "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=no",
+], "This is a long \nparagraph that \nwraps.\n> quoted \n> text\nFrom here\n \n-- \nsig\n")
+
 
 def main():
     check = "--check" in sys.argv

@@ -378,7 +378,8 @@ TEST_CASE("every corpus message parses cleanly") {
                          "25_8bit_headers",
                          "26_missing_content_type",
                          "27_report_ndr",
-                         "28_thread_reply"};
+                         "28_thread_reply",
+                         "29_format_flowed"};
   for (const char* n : names) {
     INFO(n);
     EmailItem m = parse(n);
@@ -494,4 +495,10 @@ TEST_CASE("a hostile charset name cannot reach the log line raw") {
     CHECK(w.find_first_of(" \r\n") == std::string::npos);
   }
   CHECK(seen);
+}
+
+TEST_CASE("format=flowed plain text is unwrapped") {
+  EmailItem m = parse("29_format_flowed");
+  CHECK(m.plain_body ==
+        "This is a long paragraph that wraps.\n> quoted text\nFrom here\n\n-- \nsig\n");
 }

@@ -88,3 +88,12 @@ TEST_CASE("HTML to text stays linear on hostile input") {
   for (int i = 0; i < 100000; ++i) scripts += "<script>";
   CHECK(htmlToText(scripts).empty());
 }
+
+TEST_CASE("format=flowed") {
+  CHECK(unflow("a \r\nb \r\nc\r\nd\r\n", false) == "a b c\nd\n");
+  CHECK(unflow("a \r\nb", true) == "ab");
+  CHECK(unflow("> q1 \r\n> q2\r\nplain", false) == "> q1 q2\nplain");
+  CHECK(unflow("x \r\n> y\r\n", false) == "x \n> y\n");  // depth change ends the paragraph
+  CHECK(unflow("-- \r\nsig", false) == "-- \nsig");      // the signature separator is fixed
+  CHECK(unflow(" From stuffed\r\n", false) == "From stuffed\n");
+}
