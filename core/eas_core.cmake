@@ -9,6 +9,7 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/command_table.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/dispatcher.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/gates.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/provision_command.cpp
 )
 # The codec is required by the dispatcher (status replies) and the commands.
 target_link_libraries(eas_core PUBLIC eas_base)

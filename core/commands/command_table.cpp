@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/commands/provision_command.h"
+
 namespace eas::commands {
 namespace {
 
@@ -55,7 +57,7 @@ constexpr CommandSpec kCommands[] = {
     {"ItemOperations", 19, kProv, k120, k161, true, t::ItemOperations::ItemOperations,
      t::ItemOperations::Status, nullptr},
     {"Provision", 20, kNoFlags, k25, k161, true, t::Provision::Provision, t::Provision::Status,
-     nullptr},
+     &makeProvisionCommand},
     {"ResolveRecipients", 21, kProv, k120, k161, true, t::ResolveRecipients::ResolveRecipients,
      t::ResolveRecipients::Status, nullptr},
     {"ValidateCert", 22, kProv, k120, k161, true, t::ValidateCert::ValidateCert,

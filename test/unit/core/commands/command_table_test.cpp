@@ -138,6 +138,7 @@ TEST_CASE("dispatch: a command without a handler answers not implemented", "[com
   NullContext ctx;
   for (const auto& c : commandTable()) {
     INFO(c.name);
+    if (c.factory) continue;  // implemented (Provision, ...)
     auto reply = eas::commands::dispatch(c, ctx);
     REQUIRE(reply.has_value());
     CHECK(reply->status.reason() == "http.command_not_implemented");
