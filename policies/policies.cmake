@@ -1,4 +1,9 @@
-# policies: for now only the easctl admin tool (the policies library comes later).
+# policies: provisioning gates, ABQ and the easctl admin tool (README.md).
+add_library(eas_policies STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/abq.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/gates.cpp)
+target_link_libraries(eas_policies PUBLIC eas_core eas_storage)
+
 add_executable(easctl
   ${CMAKE_CURRENT_LIST_DIR}/easctl/main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/easctl/easctl.cpp
