@@ -17,20 +17,15 @@ add_library(eas_fcgi STATIC
 target_include_directories(eas_fcgi PUBLIC ${FCGI_INCLUDE_DIR})
 target_link_libraries(eas_fcgi PUBLIC eas_base ${FCGI_LIBRARY} Threads::Threads)
 
-# The HTTP layer and the authenticator are built by their own folders; until
-# both exist the runtime serves a 503 placeholder so it can be built alone.
-if(TARGET eas_fcgi_http AND TARGET eas_fcgi_auth)
-  target_link_libraries(eas_fcgi PUBLIC eas_fcgi_http eas_fcgi_auth)
-  if(TARGET eas_fcgi_autodiscover)
-    target_link_libraries(eas_fcgi PUBLIC eas_fcgi_autodiscover)
-  endif()
-  target_compile_definitions(eas_fcgi PRIVATE EAS_FCGI_HAVE_HTTP_LAYER=1)
-  set(EAS_FCGI_HAVE_HTTP_LAYER ON CACHE INTERNAL "eas-fcgi is linked with the HTTP layer")
-else()
-  target_compile_definitions(eas_fcgi PRIVATE EAS_FCGI_HAVE_HTTP_LAYER=0)
-  set(EAS_FCGI_HAVE_HTTP_LAYER OFF CACHE INTERNAL "eas-fcgi is linked with the HTTP layer")
-  message(STATUS "eas-fcgi: fcgi/http or fcgi/auth not built yet; requests get 503")
-endif()
+# The HTTP layer, the authenticator and Autodiscover, plus what the
+# commands' Services are built from: the metadata store and the IMAP backend.
+target_link_libraries(eas_fcgi PUBLIC eas_fcgi_http eas_fcgi_auth eas_fcgi_autodiscover
+                      eas_storage eas_backend_imap eas_core)
 
 add_executable(eas-fcgi ${CMAKE_CURRENT_LIST_DIR}/main.cpp)
 target_link_libraries(eas-fcgi PRIVATE eas_fcgi)
+# deploy/local/eas-fcgi.sh runs `easctl db upgrade` (build/policies/easctl)
+# before it starts eas-fcgi; build it along.
+if(TARGET easctl)
+  add_dependencies(eas-fcgi easctl)
+endif()

@@ -8,6 +8,7 @@
 #include "fcgi/runtime/config.h"
 #include "fcgi/runtime/log_setup.h"
 #include "fcgi/runtime/process.h"
+#include "fcgi/runtime/request_pipeline.h"
 
 namespace {
 
@@ -64,5 +65,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   eas::runtime::applyLogConfig(load.config.server);
+  // Checked once here, before any worker is forked: a store without a
+  // schema this build knows stops the server with the store's message
+  // (which names `easctl db upgrade`), not a loop of dying workers.
+  if (eas::Status s = eas::runtime::checkStore(load.config.store); !s.ok()) {
+    std::fprintf(stderr, "eas-fcgi: metadata store %s: %s; not starting\n",
+                 load.config.store.url.c_str(), s.toString().c_str());
+    return 1;
+  }
   return eas::runtime::runMaster(config_path, load.config);
 }

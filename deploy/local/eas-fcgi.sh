@@ -13,6 +13,9 @@
 #   EAS_FCGI_PIDFILE=<path>  EAS_FCGI_PID=<master pid>  EAS_FCGI_LOG=<path>
 #   EAS_FCGI_SOCKET=<path>   EAS_FCGI_CONFIG=<path>
 # The binary is $EAS_FCGI_BIN, else build/fcgi/eas-fcgi of this checkout.
+# Before starting, start runs `easctl db upgrade --store <store.url>` (a
+# new store gets its schema, an older one is migrated); easctl is
+# $EAS_EASCTL_BIN, else policies/easctl of the build eas-fcgi comes from.
 # stop sends SIGTERM (drain) to the pid in the pid file, SIGKILL after 60 s.
 set -euo pipefail
 
@@ -28,6 +31,7 @@ ini=$base/eas-fcgi.ini
 pidfile=$base/eas-fcgi.pid
 logfile=$base/eas-fcgi.log
 bin=${EAS_FCGI_BIN:-$top/build/fcgi/eas-fcgi}
+easctl=${EAS_EASCTL_BIN:-$(dirname "$bin")/../policies/easctl}
 
 pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
 
@@ -92,6 +96,9 @@ start() {
     done
   } >"$ini"
   "$bin" --check-config "$ini" >/dev/null || die "generated $ini is invalid (see above)"
+  [ -x "$easctl" ] || die "no easctl binary at $easctl (build it, or set EAS_EASCTL_BIN)"
+  "$easctl" db upgrade --store "${val[store.url]}" >>"$base/easctl.log" 2>&1 ||
+    { tail -n 5 "$base/easctl.log" >&2; die "easctl db upgrade failed (log: $base/easctl.log)"; }
   rm -f "$base/env"
   : >>"$logfile"
   local from workers

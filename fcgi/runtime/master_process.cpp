@@ -19,6 +19,7 @@
 #include "core/base/log.h"
 #include "fcgi/runtime/log_setup.h"
 #include "fcgi/runtime/process.h"
+#include "fcgi/runtime/request_pipeline.h"
 
 namespace eas::runtime {
 namespace {
@@ -234,6 +235,11 @@ void Master::reload() {
     for (const auto& e : load.errors) log::error("reload: " + e.toString());
     log::error("reload refused: " + std::to_string(load.errors.size()) +
                " error(s); the running workers stay");
+    return;
+  }
+  if (Status s = checkStore(load.config.store); !s.ok()) {
+    log::error("reload refused: metadata store " + load.config.store.url + ": " + s.toString() +
+               "; the running workers stay");
     return;
   }
   Config next = std::move(load.config);

@@ -1,50 +1,70 @@
 #include "fcgi/runtime/request_pipeline.h"
 
-#include "core/base/log.h"
+#include <exception>
+#include <utility>
 
-#if EAS_FCGI_HAVE_HTTP_LAYER
+#include "core/base/log.h"
 #include "fcgi/http/eas_request_handler.h"
-#endif
 
 namespace eas::runtime {
 namespace {
 
-#if !EAS_FCGI_HAVE_HTTP_LAYER
-// Used only while the HTTP layer and auth libraries are not in the tree:
-// every request gets 503, so that the runtime and the fixtures can be
-// built and tested on their own.
-class NoHttpLayerHandler final : public http::RequestHandler {
+// One backend per request over the worker's pool.
+class PooledMailBackendProvider final : public commands::MailBackendProvider {
  public:
-  void handle(std::unique_ptr<http::HttpRequest> request,
-              std::unique_ptr<http::Responder> responder) override {
-    (void)request;
-    http::HttpResponse r;
-    r.status = 503;
-    r.reason = "runtime.no_http_layer";
-    r.headers.emplace_back("Retry-After", "60");
-    responder->respond(std::move(r));
+  explicit PooledMailBackendProvider(backend::imap::ImapSessionPool& pool) : pool_(pool) {}
+  std::unique_ptr<backend::MailBackend> open(const std::string& login,
+                                             const std::string& password) override {
+    return pool_.backendFor(login, password);
   }
+
+ private:
+  backend::imap::ImapSessionPool& pool_;
 };
-#endif
 
 }  // namespace
 
+backend::imap::ImapConfig imapConfigFor(const auth::AuthConfig& auth) {
+  backend::imap::ImapConfig c;
+  c.host = auth.imap_host;
+  c.port = auth.imap_port;
+  switch (auth.imap_tls) {
+    case auth::AuthConfig::Tls::kNone: c.tls = backend::imap::TlsMode::kNone; break;
+    case auth::AuthConfig::Tls::kStartTls: c.tls = backend::imap::TlsMode::kStartTls; break;
+    case auth::AuthConfig::Tls::kImaps: c.tls = backend::imap::TlsMode::kImaps; break;
+  }
+  c.tlsVerify = auth.tls_verify;
+  c.tlsCaFile = auth.tls_ca_file;
+  c.timeoutSeconds = auth.imap_timeout_seconds;
+  return c;
+}
+
+Status checkStore(const StoreConfig& config) {
+  auto store = storage::openMetadataStore(config.url);
+  if (!store.ok()) return store.status();
+  return Status::Ok();
+}
+
 Result<RequestPipeline> makeRequestPipeline(const Config& config) {
   RequestPipeline p;
-#if EAS_FCGI_HAVE_HTTP_LAYER
+  auto store = storage::openMetadataStore(config.store.url);
+  if (!store.ok()) return store.status();
+  p.store = std::move(*store);
   try {
+    p.imap_pool = std::make_unique<backend::imap::ImapSessionPool>(imapConfigFor(config.auth));
+    p.mail = std::make_unique<PooledMailBackendProvider>(*p.imap_pool);
+    p.services = std::make_unique<commands::Services>();
+    p.services->store = p.store.get();
+    p.services->mail = p.mail.get();
     p.authenticator = auth::makeAuthenticator(config.auth, auth::makeImapVerifier(config.auth));
-    p.handler = http::makeEasRequestHandler(config.http, *p.authenticator, config.autodiscover);
+    if (!p.authenticator) return Status::Internal("runtime.pipeline", "no authenticator");
+    http::HttpLayerGates gates;
+    gates.services = p.services.get();
+    p.handler = http::makeEasRequestHandler(config.http, *p.authenticator, config.autodiscover, gates);
   } catch (const std::exception& e) {
     return Status::Internal("runtime.pipeline", e.what());
   }
-  if (!p.authenticator || !p.handler)
-    return Status::Internal("runtime.pipeline", "a factory returned null");
-#else
-  (void)config;
-  log::warn("built without the HTTP layer (fcgi/http, fcgi/auth): every request gets 503");
-  p.handler = std::make_unique<NoHttpLayerHandler>();
-#endif
+  if (!p.handler) return Status::Internal("runtime.pipeline", "a factory returned null");
   return p;
 }
 

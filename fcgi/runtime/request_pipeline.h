@@ -1,23 +1,44 @@
-// Builds what one worker process serves with: the Authenticator (IMAP
-// verifier, credential cache, throttling) and the HTTP layer's handler.
-// Built in each worker after fork, so that no thread or connection is
-// shared between processes.
+// Builds what one worker process serves with: the metadata store, the IMAP
+// session pool and the mail backend provider over it (the commands'
+// Services), the Authenticator (IMAP verifier, credential cache,
+// throttling) and the HTTP layer's handler. Built in each worker after
+// fork, so that no thread or connection is shared between processes.
 #pragma once
 
 #include <memory>
 
+#include "core/backends/imap/imap_backend.h"
 #include "core/base/status.h"
+#include "core/commands/services.h"
 #include "fcgi/http/http_types.h"
 #include "fcgi/runtime/config.h"
+#include "storage/metadata_store.h"
 
 namespace eas::runtime {
 
+// Members are destroyed bottom-up: the handler first, the store last, so
+// every part outlives the parts that point at it.
 struct RequestPipeline {
-  std::unique_ptr<auth::Authenticator> authenticator;  // outlives handler (declared first)
+  std::unique_ptr<storage::MetadataStore> store;
+  std::unique_ptr<backend::imap::ImapSessionPool> imap_pool;
+  std::unique_ptr<commands::MailBackendProvider> mail;
+  std::unique_ptr<commands::Services> services;  // heap: the handler keeps its address
+  std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<http::RequestHandler> handler;
 };
 
-// Failure: runtime.pipeline when a part cannot be built.
+// Failure: runtime.pipeline when a part cannot be built; the store's own
+// status (store.schema_missing, ...) when the store cannot be opened.
 Result<RequestPipeline> makeRequestPipeline(const Config& config);
+
+// Opens and closes the configured store once: what the master checks
+// before it forks, so that a store without a usable schema stops the
+// server with the store's message (naming `easctl db upgrade`) instead of
+// workers dying in a loop.
+Status checkStore(const StoreConfig& config);
+
+// The mail backend settings of the workers' IMAP pool: the [auth] IMAP
+// server (the one that verified the password).
+backend::imap::ImapConfig imapConfigFor(const auth::AuthConfig& auth);
 
 }  // namespace eas::runtime

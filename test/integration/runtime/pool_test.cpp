@@ -460,8 +460,14 @@ TEST_CASE("a listening socket inherited on fd 0 (spawn-fcgi) is used instead of 
            "workers = 1\nthreads = 2\npid_file = "
         << pidfile
         << "\n"
-           "[auth]\nimap_port = 1\n";
+           "[auth]\nimap_port = 1\n"
+           "[store]\nurl = sqlite:"
+        << dir << "/eas.db\n";
   }
+  // eas-fcgi refuses a store without its schema (what eas-fcgi.sh does for the others).
+  REQUIRE(std::system((shellQuote(EAS_EASCTL_BINARY) + " db upgrade --store " +
+                       shellQuote("sqlite:" + dir + "/eas.db") + " >/dev/null")
+                          .c_str()) == 0);
   std::string cmd = "setsid spawn-fcgi -n -s " + shellQuote(sock) + " -- " +
                     shellQuote(EAS_FCGI_BINARY) + " --config " + shellQuote(dir + "/eas-fcgi.ini") +
                     " </dev/null >>" + shellQuote(log) + " 2>&1 &";
