@@ -8,7 +8,9 @@ namespace {
 
 // Every command group; a new group is one line here and one file.
 const std::vector<CommandGroup>& groups() {
-  static const std::vector<CommandGroup> kGroups = {dbCommands()};
+  static const std::vector<CommandGroup> kGroups = {dbCommands(), devicesCommands(),
+                                                     wipeCommands(), policyCommands(),
+                                                     abqCommands()};
   return kGroups;
 }
 

@@ -46,6 +46,10 @@ struct CommandGroup {
 
 // Group tables, one function per group (db_commands.cpp, ...).
 CommandGroup dbCommands();
+CommandGroup devicesCommands();  // device_commands.cpp
+CommandGroup wipeCommands();     // device_commands.cpp
+CommandGroup policyCommands();   // policy_commands.cpp
+CommandGroup abqCommands();      // policy_commands.cpp
 
 // Entry point: easctl <group> <command> [options].
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
