@@ -58,8 +58,11 @@ Result<RequestPipeline> makeRequestPipeline(const Config& config) {
     p.services->mail = p.mail.get();
     p.authenticator = auth::makeAuthenticator(config.auth, auth::makeImapVerifier(config.auth));
     if (!p.authenticator) return Status::Internal("runtime.pipeline", "no authenticator");
+    p.gates = policies::makeGates(*p.store, *p.services->clock);
     http::HttpLayerGates gates;
     gates.services = p.services.get();
+    gates.device_gate = p.gates.device_gate.get();
+    gates.policy_key_gate = p.gates.policy_key_gate.get();
     p.handler = http::makeEasRequestHandler(config.http, *p.authenticator, config.autodiscover, gates);
   } catch (const std::exception& e) {
     return Status::Internal("runtime.pipeline", e.what());

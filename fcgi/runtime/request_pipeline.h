@@ -12,6 +12,7 @@
 #include "core/commands/services.h"
 #include "fcgi/http/http_types.h"
 #include "fcgi/runtime/config.h"
+#include "policies/gates.h"
 #include "storage/metadata_store.h"
 
 namespace eas::runtime {
@@ -23,6 +24,7 @@ struct RequestPipeline {
   std::unique_ptr<backend::imap::ImapSessionPool> imap_pool;
   std::unique_ptr<commands::MailBackendProvider> mail;
   std::unique_ptr<commands::Services> services;  // heap: the handler keeps its address
+  policies::Gates gates;  // device (ABQ) and policy key stages; outlive the handler
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<http::RequestHandler> handler;
 };
