@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "core/commands/folder_sync_command.h"
 #include "core/commands/provision_command.h"
 
 namespace eas::commands {
@@ -38,7 +39,7 @@ constexpr CommandSpec kCommands[] = {
     {"DeleteCollection", 7, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},
     {"MoveCollection", 8, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},
     {"FolderSync", 9, kProv, k25, k161, true, t::FolderHierarchy::FolderSync,
-     t::FolderHierarchy::Status, nullptr},
+     t::FolderHierarchy::Status, &makeFolderSyncCommand},
     {"FolderCreate", 10, kProv, k25, k161, true, t::FolderHierarchy::FolderCreate,
      t::FolderHierarchy::Status, nullptr},
     {"FolderDelete", 11, kProv, k25, k161, true, t::FolderHierarchy::FolderDelete,

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/log.h"
@@ -138,6 +139,12 @@ class Harness {
     eas::autodiscover::AutodiscoverConfig ad;
     ad.mobilesync_url = "https://mail.example.test/Microsoft-Server-ActiveSync";
     eas::http::HttpLayerGates gates{&device_gate, &policy_gate};
+    // FolderSync stands for "a command whose handler is missing" here: the
+    // real one (core/commands/folder_sync_command) is tested on its own.
+    table.assign(eas::commands::commandTable().begin(), eas::commands::commandTable().end());
+    for (auto& spec : table)
+      if (std::string_view(spec.name) == "FolderSync") spec.factory = nullptr;
+    gates.command_table = table;
     handler = eas::http::makeEasRequestHandler(config, auth, ad, gates);
   }
 
@@ -171,6 +178,7 @@ class Harness {
   FakeAuthenticator auth;
   RecordingDeviceGate device_gate;
   RecordingPolicyGate policy_gate;
+  std::vector<eas::commands::CommandSpec> table;  // outlives the handler
   std::unique_ptr<eas::http::RequestHandler> handler;
 };
 
