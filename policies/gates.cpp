@@ -20,6 +20,7 @@ std::string abqBasis(const storage::Device& d) {
   return d.os + '\x1f' + d.model + '\x1f' + d.device_type;
 }
 constexpr char kAbqBasisSetting[] = "abq.basis";
+constexpr int64_t kTouchIntervalSeconds = 60;
 
 AuditEvent eventFor(AccessState s) {
   switch (s) {
@@ -48,7 +49,11 @@ class StoreDeviceGate final : public commands::DeviceGate {
         EAS_RETURN_IF_ERROR(decide(d, /*first=*/false));
       }
     }
-    if (Status st = store_.touchDevice(ref, clock_.unixSeconds()); !st.ok()) return st;
+    // last_sync at minute resolution: one write a minute, not one per request.
+    const int64_t now = clock_.unixSeconds();
+    if (now - d.last_sync >= kTouchIntervalSeconds) {
+      if (Status st = store_.touchDevice(ref, now); !st.ok()) return st;
+    }
     if (d.access_state == AccessState::kBlock)
       return Status::PermissionDenied("device.blocked", d.access_reason);
     return Status::Ok();

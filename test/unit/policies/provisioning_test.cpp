@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/clock.h"
 #include "core/commands/provision_command.h"
 #include "core/protocol/query.h"
 #include "core/wbxml/wbxml.h"
@@ -170,8 +171,9 @@ class Stack {
     auto s = openMetadataStore(url);
     REQUIRE(s.ok());
     store = std::move(s.value());
-    gates = eas::policies::makeGates(*store);
+    gates = eas::policies::makeGates(*store, clock);
     services.store = store.get();
+    services.clock = &clock;
     for (const auto& c : eas::commands::commandTable()) table.push_back(c);
     for (auto& c : table)
       if (c.name == "FolderSync") c.factory = &makeOk;
@@ -257,6 +259,7 @@ class Stack {
   }
 
   std::unique_ptr<MetadataStore> store;
+  eas::ManualClock clock;
 
  private:
   struct Captured {
@@ -567,4 +570,19 @@ TEST_CASE("a wipe can be cancelled before the device acknowledges", "[policies][
   CHECK(s.post("FolderSync", "14.1", folderSync()).status == 140);
   REQUIRE(s.store->setWipeState({kUser, "DEV1"}, WipeState::kNone).ok());
   CHECK(s.works("14.1", std::nullopt));
+}
+
+TEST_CASE("first and last sync times, last sync written once a minute", "[policies][abq]") {
+  Stack s;
+  const int64_t t0 = s.clock.unixSeconds();
+  CHECK(s.works("14.1", std::nullopt));
+  CHECK(s.device().first_sync == t0);
+  CHECK(s.device().last_sync == t0);
+  s.clock.advanceMs(30'000);
+  CHECK(s.works("14.1", std::nullopt));
+  CHECK(s.device().last_sync == t0);
+  s.clock.advanceMs(31'000);
+  CHECK(s.works("14.1", std::nullopt));
+  CHECK(s.device().last_sync == t0 + 61);
+  CHECK(s.device().first_sync == t0);
 }
