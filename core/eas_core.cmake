@@ -12,6 +12,7 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/provision_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/folder_sync_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/folder_hierarchy.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sync/email_window.cpp
 )
 # The codec is required by the dispatcher (status replies) and the commands.
 target_link_libraries(eas_core PUBLIC eas_base)
