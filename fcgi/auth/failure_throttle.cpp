@@ -450,7 +450,13 @@ Result<std::unique_ptr<FailureThrottle>> openSharedThrottle(const std::string& p
       return Status::IOError("auth.throttle_open", "open " + path + ": " + errnoText(errno));
     struct Closer {
       int fd;
-      ~Closer() { close(fd); }  // also drops the flock
+      // Unlock explicitly: a mapping of the file keeps its open file
+      // description alive, and with it a flock that close() alone would
+      // leave held for the life of the process (every later opener hangs).
+      ~Closer() {
+        flock(fd, LOCK_UN);
+        close(fd);
+      }
     } closer{fd};
     if (flock(fd, LOCK_EX) != 0)
       return Status::IOError("auth.throttle_open", "flock " + path + ": " + errnoText(errno));

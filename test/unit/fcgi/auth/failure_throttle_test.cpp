@@ -12,6 +12,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -251,6 +252,27 @@ TEST_CASE("the shared file: mode 0600, salted hashes only, state survives a reop
   REQUIRE(::stat(f.path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(third->lockedUntil({"u:alice@example.test"}, 2000, nullptr) != 0);
+}
+
+// Regression: a worker that has the file mapped must not keep its flock, or
+// every later worker (a restart, a reload, a second worker on an existing
+// file) hangs in openSharedThrottle.
+TEST_CASE("opening the shared file while other openers keep it mapped does not wait") {
+  SharedFile f;
+  auto first = f.make(smallPolicy());  // creates the file
+  auto second = f.make(smallPolicy());  // opens the file it created
+  (void)fail(*first, {"u:dave@example.test"}, 1000);
+  auto third = std::async(std::launch::async, [&] {
+    return eas::auth::openSharedThrottle(f.path, smallPolicy());
+  });
+  REQUIRE(third.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto opened = third.get();
+  REQUIRE(opened.ok());
+  // All three see one table.
+  CHECK((*opened)->stats().shared);
+  (void)fail(*second, {"u:dave@example.test"}, 1001);
+  (void)fail(**opened, {"u:dave@example.test"}, 1002);
+  CHECK(fail(*first, {"u:dave@example.test"}, 1003).second);  // 4th failure in all locks
 }
 
 TEST_CASE("a corrupt, truncated or differently sized file is recreated, with a log line") {
