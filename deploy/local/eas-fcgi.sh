@@ -70,6 +70,7 @@ start() {
     val[$1]=$2
   }
   set_key server.socket "$base/eas-fcgi.sock"
+  set_key auth.throttle_state_file "$base/auth-throttle"
   set_key server.socket_mode 0660
   set_key server.workers 2
   set_key server.threads 8

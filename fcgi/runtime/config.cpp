@@ -236,6 +236,8 @@ const std::vector<KeySpec>& schema() {
        intSetter(1, 86400, [](Config& c) -> int& { return c.auth.failure_window_seconds; })},
       {"auth", "lockout_seconds",
        intSetter(0, 86400, [](Config& c) -> int& { return c.auth.lockout_seconds; })},
+      {"auth", "throttle_state_file",
+       stringSetter([](Config& c) -> std::string& { return c.auth.throttle_state_path; })},
       {"auth", "realm",
        [](Config& c,
           const std::string& v) -> std::
@@ -364,6 +366,8 @@ static_assert(LOG_DAEMON == (3 << 3), "ServerConfig's default facility");
 
 ConfigLoad parseConfig(std::string_view text, std::string_view filename) {
   ConfigLoad out;
+  // Failure counts shared by every worker, so the limit holds across the pool.
+  out.config.auth.throttle_state_path = "/run/eas-fcgi/auth-throttle";
   std::string file(filename);
   IniDocument doc = parseIni(text);
   for (const auto& e : doc.errors) out.errors.push_back({file, e.line, e.message});
@@ -406,6 +410,8 @@ ConfigLoad parseConfig(std::string_view text, std::string_view filename) {
       out.errors.push_back({file, e.line, "[" + e.section + "] " + e.key + ": " + *err});
   }
   for (auto& [name, p] : protocols) out.config.autodiscover.extra_protocols.push_back(std::move(p));
+  // One realm for both places that challenge: the HTTP layer's 401s.
+  out.config.http.auth_realm = out.config.auth.realm;
   std::stable_sort(out.errors.begin(), out.errors.end(),
                    [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
   return out;

@@ -33,6 +33,8 @@ TEST_CASE("empty file gives the documented defaults", "[config]") {
   CHECK(l.config.http.max_body_bytes == 32u * 1024u * 1024u);
   CHECK(l.config.auth.imap_port == 143);
   CHECK(l.config.auth.max_failures == 5);
+  CHECK(l.config.auth.throttle_state_path == "/run/eas-fcgi/auth-throttle");
+  CHECK(l.config.http.auth_realm == l.config.auth.realm);
   CHECK(l.config.store.url == "sqlite:/var/lib/eas-fcgi/eas.db");
   CHECK(l.config.autodiscover.extra_protocols.empty());
 }
@@ -86,6 +88,7 @@ TEST_CASE("good values are taken", "[config]") {
   CHECK_FALSE(c.auth.tls_verify);
   CHECK(c.auth.imap_port == 10143);
   CHECK(c.auth.realm == "Mail");
+  CHECK(c.http.auth_realm == "Mail");  // the HTTP layer's 401s use the configured realm
   REQUIRE(c.autodiscover.domains == std::vector<std::string>{"example.test", "other.test"});
   REQUIRE(c.autodiscover.extra_protocols.size() == 2);
   CHECK(c.autodiscover.extra_protocols[0].type == "IMAP");
