@@ -10,6 +10,7 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config git ca-certificates
   clang libclang-rt-14-dev            # libFuzzer targets, sanitizers with clang
+  llvm                                # llvm-symbolizer: readable sanitizer stacks, suppressions by function
   libfcgi-dev libpoco-dev libmysqlcppconn-dev libexpat1-dev libssl-dev
   libsqlite3-dev sqlite3 catch2
   libetpan-dev libgmime-3.0-dev libical-dev
