@@ -134,6 +134,19 @@ struct MessageData {
   std::vector<std::string> sections;  // raw (transfer-encoded) bytes, per FetchRequest::sections
 };
 
+// A UID SEARCH in one folder: every criterion that is set must match (AND);
+// an empty SearchCriteria matches every message. Dates compare by day, as
+// IMAP does (SINCE/BEFORE on INTERNALDATE; the caller refines by the exact
+// time it fetched if it needs to). Text is UTF-8 (sent with CHARSET UTF-8).
+struct SearchCriteria {
+  std::optional<std::int64_t> since;   // unix seconds: INTERNALDATE on or after that day
+  std::optional<std::int64_t> before;  // unix seconds: INTERNALDATE before that day
+  std::string text;                    // TEXT: anywhere in headers or body
+  std::string subject;                 // SUBJECT
+  std::string body;                    // BODY
+  bool undeleted_only = false;         // UNDELETED
+};
+
 class MailBackend {
  public:
   virtual ~MailBackend() = default;
@@ -156,6 +169,9 @@ class MailBackend {
                                         const std::string& section, std::uint32_t offset,
                                         std::optional<std::uint32_t> length) = 0;
   virtual Result<std::string> fetchFullMessage(const std::string& folder, std::uint32_t uid) = 0;
+  // UIDs matching `criteria`, ascending.
+  virtual Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
+                                                            const SearchCriteria& criteria) = 0;
 
   // MessageFlag bits (Seen, Flagged, Answered, Deleted, Draft, Forwarded).
   virtual Status setFlags(const std::string& folder, const std::vector<std::uint32_t>& uids,

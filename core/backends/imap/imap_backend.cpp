@@ -222,6 +222,15 @@ class Backend final : public ImapMailBackend {
     });
   }
 
+  Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
+                                                    const SearchCriteria& criteria) override {
+    return run<std::vector<std::uint32_t>>(true, [&](ImapSession& s) -> Result<std::vector<std::uint32_t>> {
+      auto uv = s.select(folder);
+      if (!uv.ok()) return uv.status();
+      return s.search(criteria);
+    });
+  }
+
   Result<std::string> fetchFullMessage(const std::string& folder, std::uint32_t uid) override {
     return fetchPart(folder, uid, "", 0, std::nullopt);
   }

@@ -876,6 +876,60 @@ Result<std::vector<std::uint32_t>> ImapSession::searchAllUids() {
   return out;
 }
 
+namespace {
+
+mailimap_date* imapDate(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
+}
+
+// libetpan takes ownership of the strings it is given.
+char* ownedCopy(const std::string& s) { return strdup(s.c_str()); }
+
+}  // namespace
+
+Result<std::vector<std::uint32_t>> ImapSession::search(const SearchCriteria& c) {
+  mailimap_search_key* all = mailimap_search_key_new_multiple_empty();
+  if (all == nullptr) return Status::Internal("imap.protocol", "out of memory");
+  bool ok = true;
+  bool any = false;
+  auto add = [&](mailimap_search_key* k) {
+    if (k == nullptr || mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+      if (k != nullptr) mailimap_search_key_free(k);
+      ok = false;
+    }
+    any = true;
+  };
+  if (c.since) add(mailimap_search_key_new_since(imapDate(*c.since)));
+  if (c.before) add(mailimap_search_key_new_before(imapDate(*c.before)));
+  if (!c.text.empty()) add(mailimap_search_key_new_text(ownedCopy(c.text)));
+  if (!c.subject.empty()) add(mailimap_search_key_new_subject(ownedCopy(c.subject)));
+  if (!c.body.empty()) add(mailimap_search_key_new_body(ownedCopy(c.body)));
+  if (c.undeleted_only)
+    add(mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNDELETED, nullptr, nullptr, nullptr, nullptr,
+                                nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                nullptr, nullptr, nullptr, 0, nullptr, nullptr, nullptr, nullptr,
+                                nullptr, nullptr, 0, nullptr, nullptr, nullptr));
+  if (!any) add(mailimap_search_key_new_all());
+  if (!ok) {
+    mailimap_search_key_free(all);
+    return Status::Internal("imap.protocol", "out of memory");
+  }
+  const bool text = !c.text.empty() || !c.subject.empty() || !c.body.empty();
+  clist* result = nullptr;
+  const int r = mailimap_uid_search(imap_, text ? "UTF-8" : nullptr, all, &result);
+  mailimap_search_key_free(all);
+  EAS_RETURN_IF_ERROR(check(r, "UID SEARCH", selected_));
+  std::vector<std::uint32_t> out;
+  for (clistiter* it = result ? clist_begin(result) : nullptr; it != nullptr; it = clist_next(it))
+    out.push_back(*static_cast<std::uint32_t*>(clist_content(it)));
+  if (result != nullptr) mailimap_search_result_free(result);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::vector<MessageData>> ImapSession::fetch(const std::vector<std::uint32_t>& uids,
                                                     const FetchRequest& what) {
   std::vector<std::pair<Section, std::uint32_t>> wanted;

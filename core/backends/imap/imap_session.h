@@ -81,6 +81,8 @@ class ImapSession {
   };
   Result<ModseqChanges> fetchChangedSince(std::uint64_t modseq);
   Result<std::vector<std::uint32_t>> searchAllUids();
+  // UID SEARCH in the selected folder (CHARSET UTF-8 when text is given).
+  Result<std::vector<std::uint32_t>> search(const SearchCriteria& criteria);
   Result<std::vector<MessageData>> fetch(const std::vector<std::uint32_t>& uids,
                                          const FetchRequest& what);
   Status store(const std::vector<std::uint32_t>& uids, std::uint32_t flags, bool add);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <thread>
 
 #include "core/backends/imap/imap_util.h"
@@ -317,6 +318,50 @@ TEST_CASE_METHOD(Fixture, "fetchMessages: a window of 100 in one UID FETCH, part
   auto bad = b->fetchMessages(f, {1}, FetchRequest{true, true, false, {{"1.X", 0, {}}}});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().reason() == "imap.bad_section");
+}
+
+TEST_CASE_METHOD(Fixture, "searchMessages by date, subject, body and text, with UTF-8", "[imap]") {
+  ImapSessionPool pool(config);
+  FolderCleanup cleanup(pool, alice);
+  auto b = makeImapBackend(pool, alice.login, alice.password);
+  const std::string f = cleanup.add(uniqueName("search"));
+  REQUIRE(b->createFolder(f).ok());
+  auto u1 = b->appendMessage(f, textMessage("Quarterly report", "numbers inside\r\n"), 0);
+  auto u2 = b->appendMessage(f, textMessage("Lunch", "the report is late\r\n"), 0);
+  auto u3 = b->appendMessage(f, textMessage("=?UTF-8?B?R3LDvMOfZQ==?=", "nothing here\r\n"), kFlagDeleted);
+  REQUIRE((u1.ok() && u2.ok() && u3.ok()));
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  using U = std::vector<std::uint32_t>;
+  auto all = b->searchMessages(f, SearchCriteria{});
+  REQUIRE(all.ok());
+  CHECK(*all == U{*u1, *u2, *u3});
+  SearchCriteria since;
+  since.since = now - 86400;
+  CHECK(*b->searchMessages(f, since) == U{*u1, *u2, *u3});
+  since.since = now + 2 * 86400;
+  CHECK(b->searchMessages(f, since)->empty());
+  SearchCriteria before;
+  before.before = now - 2 * 86400;
+  CHECK(b->searchMessages(f, before)->empty());
+  SearchCriteria subject;
+  subject.subject = "report";
+  CHECK(*b->searchMessages(f, subject) == U{*u1});
+  SearchCriteria body;
+  body.body = "report";
+  CHECK(*b->searchMessages(f, body) == U{*u2});
+  SearchCriteria text;
+  text.text = "report";
+  CHECK(*b->searchMessages(f, text) == U{*u1, *u2});
+  text.undeleted_only = true;
+  CHECK(*b->searchMessages(f, text) == U{*u1, *u2});
+  SearchCriteria utf8;
+  utf8.subject = "Gr\xc3\xbc\xc3\x9f";
+  CHECK(*b->searchMessages(f, utf8) == U{*u3});
+  utf8.undeleted_only = true;
+  CHECK(b->searchMessages(f, utf8)->empty());
+  auto missing = b->searchMessages(uniqueName("nope"), SearchCriteria{});
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().reason() == "imap.no_such_folder");
 }
 
 TEST_CASE_METHOD(Fixture, "multipart structure, fetchPart byte-exact, fetchFullMessage", "[imap]") {

@@ -63,6 +63,10 @@ class FakeBackend final : public backend::MailBackend {
     return no();
   }
   Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override { return no(); }
+  Result<std::vector<std::uint32_t>> searchMessages(const std::string&,
+                                                    const backend::SearchCriteria&) override {
+    return no();
+  }
   Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
     return no();
   }
