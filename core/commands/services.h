@@ -16,9 +16,12 @@ class MetadataStore;
 }
 namespace eas::backend {
 class MailBackend;
+class MailSubmitter;
 }
 
 namespace eas::commands {
+
+class PushHub;  // core/commands/push.h: the parking lot as Ping sees it
 
 // Gives a request a mail backend for the authenticated user (pooled IMAP
 // sessions underneath). Thread-safe.
@@ -34,6 +37,14 @@ struct Services {
   storage::MetadataStore* store = nullptr;  // REQUIRES: outlives every request
   MailBackendProvider* mail = nullptr;      // REQUIRES: outlives every request
   Clock* clock = &Clock::real();
+  backend::MailSubmitter* smtp = nullptr;  // core/backends/mail_submitter.h
+  PushHub* push = nullptr;                 // null: Ping answers at once, never parks
+  // Limits from the configuration ([push], [smtp]) commands need.
+  int min_heartbeat_seconds = 60;
+  int max_heartbeat_seconds = 1800;
+  int max_ping_folders = 300;
+  std::string notice_from = "postmaster@localhost";
+  std::string admin_address;
 };
 
 }  // namespace eas::commands

@@ -139,6 +139,7 @@ std::vector<std::string> splitList(std::string_view s) {
 const std::vector<KeySpec>& schema() {
   using LogTarget = ServerConfig::LogTarget;
   using Tls = auth::AuthConfig::Tls;
+  using SmtpTls = SmtpConfig::Tls;
   static const std::vector<KeySpec> kSchema = {
       // [server]
       {"server", "socket",
@@ -282,6 +283,35 @@ const std::vector<KeySpec>& schema() {
                  c.store.url = v;
                  return std::nullopt;
                }},
+      // [smtp]
+      {"smtp", "host", stringSetter([](Config& c) -> std::string& { return c.smtp.host; }, false)},
+      {"smtp", "port", intSetter(1, 65535, [](Config& c) -> int& { return c.smtp.port; })},
+      {"smtp", "tls",
+       enumSetter<SmtpTls>(
+           {{"none", SmtpTls::kNone}, {"starttls", SmtpTls::kStartTls}, {"smtps", SmtpTls::kSmtps}},
+           [](Config& c) -> SmtpTls& { return c.smtp.tls; })},
+      {"smtp", "tls_verify", boolSetter([](Config& c) -> bool& { return c.smtp.tls_verify; })},
+      {"smtp", "tls_ca_file",
+       stringSetter([](Config& c) -> std::string& { return c.smtp.tls_ca_file; })},
+      {"smtp", "authenticate", boolSetter([](Config& c) -> bool& { return c.smtp.authenticate; })},
+      {"smtp", "timeout_seconds",
+       intSetter(1, 600, [](Config& c) -> int& { return c.smtp.timeout_seconds; })},
+      {"smtp", "helo_name",
+       stringSetter([](Config& c) -> std::string& { return c.smtp.helo_name; }, false)},
+      {"smtp", "notice_from",
+       stringSetter([](Config& c) -> std::string& { return c.smtp.notice_from; }, false)},
+      {"smtp", "admin_address",
+       stringSetter([](Config& c) -> std::string& { return c.smtp.admin_address; })},
+      // [push]
+      {"push", "min_heartbeat_seconds",
+       intSetter(1, 3540, [](Config& c) -> int& { return c.push.min_heartbeat_seconds; })},
+      {"push", "max_heartbeat_seconds",
+       intSetter(1, 3540, [](Config& c) -> int& { return c.push.max_heartbeat_seconds; })},
+      {"push", "max_folders", intSetter(1, 10000, [](Config& c) -> int& { return c.push.max_folders; })},
+      {"push", "notify_socket",
+       stringSetter([](Config& c) -> std::string& { return c.push.notify_socket; })},
+      {"push", "max_parked_per_worker",
+       intSetter(1, 1000000, [](Config& c) -> int& { return c.push.max_parked_per_worker; })},
   };
   return kSchema;
 }
@@ -373,7 +403,7 @@ ConfigLoad parseConfig(std::string_view text, std::string_view filename) {
   for (const auto& e : doc.errors) out.errors.push_back({file, e.line, e.message});
 
   static const std::set<std::string> kSections = {"server", "http", "auth", "autodiscover",
-                                                  "store"};
+                                                  "store", "smtp", "push"};
   for (const auto& [name, line] : doc.sections)
     if (!kSections.count(name))
       out.errors.push_back({file, line, "unknown section [" + name + "]"});
@@ -412,6 +442,8 @@ ConfigLoad parseConfig(std::string_view text, std::string_view filename) {
   for (auto& [name, p] : protocols) out.config.autodiscover.extra_protocols.push_back(std::move(p));
   // One realm for both places that challenge: the HTTP layer's 401s.
   out.config.http.auth_realm = out.config.auth.realm;
+  if (out.config.push.min_heartbeat_seconds > out.config.push.max_heartbeat_seconds)
+    out.errors.push_back({file, 0, "[push] min_heartbeat_seconds is above max_heartbeat_seconds"});
   std::stable_sort(out.errors.begin(), out.errors.end(),
                    [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
   return out;

@@ -37,12 +37,43 @@ struct StoreConfig {
   std::string url = "sqlite:/var/lib/eas-fcgi/eas.db";
 };
 
+// [smtp]: where SendMail, SmartReply, SmartForward and notices are submitted.
+struct SmtpConfig {
+  std::string host = "127.0.0.1";
+  int port = 25;
+  enum class Tls { kNone, kStartTls, kSmtps } tls = Tls::kNone;
+  bool tls_verify = true;
+  std::string tls_ca_file;  // empty: the system's CAs
+  // AUTH PLAIN/LOGIN with the device user's own credentials (a submission
+  // port); off: the server trusts us by address (loopback Postfix).
+  bool authenticate = false;
+  int timeout_seconds = 30;
+  std::string helo_name = "localhost";
+  // Sender and Cc of notices to users (wipe confirmation, quarantine...).
+  std::string notice_from = "postmaster@localhost";
+  std::string admin_address;  // empty: no administrator Cc
+};
+
+// [push]: Ping limits and the link to eas-notifyd.
+struct PushConfig {
+  // HeartbeatInterval bounds (CMD §2.2.3.84: 60..3540; the seed caps it at 30 min).
+  int min_heartbeat_seconds = 60;
+  int max_heartbeat_seconds = 1800;
+  int max_folders = 300;  // more folders in one Ping: status 6 with this limit
+  // The relay socket of eas-notifyd; empty: no sidecar (Pings wake at the
+  // heartbeat and re-check the backend then).
+  std::string notify_socket = "/run/eas-fcgi/notifyd.sock";
+  int max_parked_per_worker = 20000;
+};
+
 struct Config {
   ServerConfig server;
   http::HttpLayerConfig http;
   auth::AuthConfig auth;
   autodiscover::AutodiscoverConfig autodiscover;
   StoreConfig store;
+  SmtpConfig smtp;
+  PushConfig push;
 };
 
 struct ConfigError {

@@ -241,3 +241,32 @@ TEST_CASE("deploy/eas-fcgi.ini.example is valid and documents every key", "[conf
     CHECK(found);
   }
 }
+
+TEST_CASE("[smtp] and [push] sections", "[config]") {
+  ConfigLoad d = parseConfig("", "x.ini");
+  CHECK(d.config.smtp.port == 25);
+  CHECK(d.config.push.max_heartbeat_seconds == 1800);
+  ConfigLoad l = parseConfig(
+      "[smtp]\nhost = mx.example.test\nport = 587\ntls = starttls\nauthenticate = true\n"
+      "admin_address = admin@example.test\n"
+      "[push]\nmin_heartbeat_seconds = 120\nmax_heartbeat_seconds = 900\nmax_folders = 50\n"
+      "notify_socket =\n",
+      "x.ini");
+  REQUIRE(l.ok());
+  CHECK(l.config.smtp.host == "mx.example.test");
+  CHECK(l.config.smtp.port == 587);
+  CHECK(l.config.smtp.tls == eas::runtime::SmtpConfig::Tls::kStartTls);
+  CHECK(l.config.smtp.authenticate);
+  CHECK(l.config.smtp.admin_address == "admin@example.test");
+  CHECK(l.config.push.min_heartbeat_seconds == 120);
+  CHECK(l.config.push.max_heartbeat_seconds == 900);
+  CHECK(l.config.push.max_folders == 50);
+  CHECK(l.config.push.notify_socket.empty());
+  ConfigLoad bad = parseConfig(
+      "[smtp]\ntls = ssl\nport = 0\n[push]\nmin_heartbeat_seconds = 600\nmax_heartbeat_seconds = 300\n",
+      "x.ini");
+  REQUIRE(bad.errors.size() == 3);
+  CHECK(bad.errors[0].toString().find("x.ini:0: [push] min_heartbeat_seconds") == 0);
+  CHECK(bad.errors[1].toString().find("x.ini:2: [smtp] tls") == 0);
+  CHECK(bad.errors[2].toString().find("x.ini:3: [smtp] port") == 0);
+}
