@@ -11,11 +11,16 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/gates.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/provision_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/folder_sync_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/email_collection.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/folder_hierarchy.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/email_window.cpp
 )
 # The codec is required by the dispatcher (status replies) and the commands.
-target_link_libraries(eas_core PUBLIC eas_base)
+target_link_libraries(eas_core PUBLIC eas_base eas_backends)
+# The Email item model (GMime) for Sync, ItemOperations and Search.
+if(TARGET eas_items)
+  target_link_libraries(eas_core PUBLIC eas_items)
+endif()
 if(TARGET eas_wbxml)
   target_link_libraries(eas_core PUBLIC eas_wbxml)
 endif()

@@ -1,0 +1,37 @@
+// What Sync and GetItemEstimate share about an Email collection: from the
+// state a SyncKey stands for, the changes the backend has for the device,
+// restricted by the FilterType in force. I/O glue (backend calls); the
+// window arithmetic is core/sync/email_window.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/backends/mail_backend.h"
+#include "core/base/status.h"
+#include "storage/metadata_store.h"
+
+namespace eas::commands {
+
+// AirSync FilterType for Email (CMD §2.2.3.69): 0 all, 1 one day, 2 three
+// days, 3 one week, 4 two weeks, 5 one month, 6 three months, 7 six months.
+// Returns the oldest time to sync, or nullopt for "all" (0) and values
+// that do not apply to Email (8 incomplete tasks). The caller rejects
+// values outside 0..8 (Sync Status 4 / GetItemEstimate Status 2... per spec).
+std::optional<std::int64_t> emailFilterCutoff(int filter_type, std::int64_t now);
+
+// The stricter (more recent) of two cutoffs, e.g. the device's FilterType
+// and the policy's "past mail items".
+std::optional<std::int64_t> stricterCutoff(std::optional<std::int64_t> a,
+                                           std::optional<std::int64_t> b);
+
+// changesSince(folder, state's watermark, state's items), with the added
+// messages older than `cutoff` left out (UID SEARCH SINCE). Flag changes
+// and expunges of items the device holds are kept whatever their age.
+// Errors are the backend's (imap.uidvalidity_changed: re-sync the folder).
+Result<backend::Changes> pendingEmailChanges(backend::MailBackend& mail, const std::string& folder,
+                                             const storage::SyncState& state,
+                                             std::optional<std::int64_t> cutoff);
+
+}  // namespace eas::commands
