@@ -61,7 +61,7 @@ stop() {
 start() {
   [ -x "$bin" ] || die "no eas-fcgi binary at $bin (build it, or set EAS_FCGI_BIN)"
   pid_alive && stop >/dev/null
-  local sections=(server http auth autodiscover store)
+  local sections=(server http auth autodiscover store push)
   declare -A val=()
   local order=()
   set_key() {
