@@ -68,7 +68,8 @@ start() {
     autodiscover.mobilesync_url="http://127.0.0.1:$port/Microsoft-Server-ActiveSync" \
     autodiscover.domains=example.test \
     "autodiscover.protocol.imap=IMAP $imap_host $imap_port %u off" \
-    store.url="sqlite:$run/eas-fcgi/eas.db"
+    store.url="sqlite:$run/eas-fcgi/eas.db" \
+    push.min_heartbeat_seconds=2
   local sock
   sock=$(sed -n 's/^EAS_FCGI_SOCKET=//p' "$run/eas-fcgi/env")
   "$top/deploy/local/nginx.sh" start "$run/nginx" "unix:$sock" "$port" || {
