@@ -12,6 +12,7 @@ add_library(eas_fcgi STATIC
   ${CMAKE_CURRENT_LIST_DIR}/runtime/listen_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/runtime/log_setup.cpp
   ${CMAKE_CURRENT_LIST_DIR}/runtime/request_pipeline.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/parking_lot.cpp
   ${CMAKE_CURRENT_LIST_DIR}/runtime/worker_process.cpp
   ${CMAKE_CURRENT_LIST_DIR}/runtime/master_process.cpp)
 target_include_directories(eas_fcgi PUBLIC ${FCGI_INCLUDE_DIR})
@@ -29,3 +30,18 @@ target_link_libraries(eas-fcgi PRIVATE eas_fcgi)
 if(TARGET easctl)
   add_dependencies(eas-fcgi easctl)
 endif()
+
+# eas-notifyd, the notification sidecar, and the worker side of its relay
+# (NotifyClient): library eas_notify (datagram codec, relay protocol, client,
+# daemon loop) and the eas-notifyd executable. See fcgi/notify/README.md.
+find_package(OpenSSL REQUIRED)
+add_library(eas_notify STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/notify/notify_datagram.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/notify/notify_relay.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/notify/notify_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/notify/notifyd.cpp)
+# eas_backend_imap: encodeMailboxName (Dovecot reports UTF-8 folder names).
+target_link_libraries(eas_notify PUBLIC eas_base PRIVATE eas_backend_imap OpenSSL::Crypto
+                      Threads::Threads)
+add_executable(eas-notifyd ${CMAKE_CURRENT_LIST_DIR}/notify/notifyd_main.cpp)
+target_link_libraries(eas-notifyd PRIVATE eas_notify)
