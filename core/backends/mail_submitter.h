@@ -8,6 +8,9 @@
 //   smtp.temporary     a 4xx reply to the sender, a recipient or the data
 //   smtp.rejected      a 5xx reply (the message will never go as it is)
 //   smtp.protocol      a reply we could not understand
+//   smtp.too_large     552: the message exceeds the server's size limit
+//   smtp.bad_address   (InvalidArgument) an address that cannot go into MAIL/RCPT
+//   smtp.no_recipients (InvalidArgument) nothing to send to
 #pragma once
 
 #include <string>

@@ -1,0 +1,49 @@
+// Outgoing mail as SendMail, SmartReply and SmartForward submit it
+// (CMD §2.2.1.17/.19/.20): the device's RFC 5322 message made ready for
+// SMTP. Pure (GMime, no I/O); never throws.
+//   - envelope recipients from To, Cc and Bcc (groups expanded, each address
+//     once, in header order);
+//   - From forced to the authenticated user's address (the display name the
+//     device gave is kept), Sender dropped;
+//   - Date and Message-ID added when the device sent none;
+//   - with an original: a reply quotes its text under the new text (plain
+//     and HTML bodies), a forward appends its text and carries its
+//     attachments (the parts are copied, so their bytes stay identical);
+//     In-Reply-To / References set for a reply when missing;
+//   - the message to submit has no Bcc header; the Sent copy keeps it.
+// Failures (InvalidArgument): compose.empty_mime, compose.bad_mime (no
+// header could be read: InvalidMIME 107), compose.no_recipients (119).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace eas::items {
+
+enum class OriginalUse { kNone, kReply, kForward };
+
+struct OutgoingOptions {
+  std::string user_address;     // the authenticated user's address ("alice@example.test")
+  std::int64_t now = 0;         // unix seconds, for a missing Date
+  std::string message_id_host;  // right-hand side of a generated Message-ID
+};
+
+struct OutgoingMessage {
+  std::string envelope_from;            // = OutgoingOptions::user_address
+  std::vector<std::string> recipients;  // bare addresses
+  std::string message;                  // CRLF line ends, no Bcc header
+  std::string sent_copy;                // the same with Bcc (for Sent Items)
+  std::string subject;                  // decoded, for the log line
+};
+
+// `original`: the message replied to or forwarded (raw RFC 5322), used only
+// when `use` is not kNone.
+Result<OutgoingMessage> prepareOutgoing(std::string_view mime, const OutgoingOptions& options,
+                                        std::string_view original = {},
+                                        OriginalUse use = OriginalUse::kNone);
+
+}  // namespace eas::items
