@@ -17,6 +17,7 @@ PACKAGES=(
   # real servers used by the tests and the quick-start
   nginx apache2 mariadb-server mariadb-client
   dovecot-imapd dovecot-lmtpd postfix radicale
+  lua-socket                          # UDP socket for the Dovecot push_notification Lua script (deploy/dovecot)
   # codec oracle and benchmark peer
   libwbxml2-utils libwbxml2-dev
   # tools the scripts use

@@ -23,6 +23,12 @@
 # under <base-dir>/tls, STARTTLS on IMAP_PORT and IMAPS on a second port; the
 # env file then also has IMAPS_PORT= and IMAP_CA_FILE=.
 #
+# EAS_DOVECOT_NOTIFY_ENV=<env file of deploy/local/notifyd.sh> in the
+# environment of `start` loads deploy/dovecot/eas-notify.lua (push_notification
+# Lua driver) sending change events to that eas-notifyd; the env file then also
+# has NOTIFY_UDP_PORT=. Without lua-socket, or if that file is missing, Dovecot
+# runs without it (a warning says so).
+#
 # stop uses `doveadm -c CONF stop`, then the pid file; never a process name.
 set -euo pipefail
 
@@ -171,6 +177,32 @@ start() {
     fi
   fi
 
+  # Change events to eas-notifyd (copies: the mail user must read them).
+  local notify_conf="" notify_env=${EAS_DOVECOT_NOTIFY_ENV:-} notify_port=""
+  if [ -n "$notify_env" ]; then
+    local lua_src
+    lua_src=$(cd "$(dirname "$0")/../dovecot" && pwd)/eas-notify.lua
+    notify_port=$(sed -n 's/^NOTIFYD_UDP_PORT=//p' "$notify_env" 2>/dev/null || true)
+    local notify_secret
+    notify_secret=$(sed -n 's/^NOTIFYD_SECRET_FILE=//p' "$notify_env" 2>/dev/null || true)
+    if [ -n "$notify_port" ] && [ -r "$notify_secret" ] && [ -r "$lua_src" ]; then
+      cp "$lua_src" "$base/eas-notify.lua"
+      cp "$notify_secret" "$base/notify.secret"
+      chmod 0644 "$base/eas-notify.lua"
+      chmod 0640 "$base/notify.secret"
+      chgrp "$gid" "$base/notify.secret"
+      notify_conf="mail_plugins = \$mail_plugins notify push_notification mail_lua push_notification_lua
+plugin {
+  push_notification_driver = lua:file=$base/eas-notify.lua
+  eas_notify_udp = 127.0.0.1:$notify_port
+  eas_notify_secret_file = $base/notify.secret
+}"
+    else
+      echo "dovecot.sh: no usable eas-notifyd env at $notify_env; change events off" >&2
+      notify_port=""
+    fi
+  fi
+
   local attempt port imaps_port=0
   for attempt in 1 2 3; do
     port=$(free_port) || die "no free port"
@@ -241,6 +273,7 @@ service auth {
 protocol lmtp {
   lmtp_save_to_detail_mailbox = no
 }
+$notify_conf
 EOF
     : >>"$base/dovecot.log"
     local log_size
@@ -274,6 +307,7 @@ EOF
         echo "LMTP_SOCKET=$base/lmtp"
         echo "MAIL_ROOT=$base/mail"
         echo "DOVECOT_CONF=$conf"
+        [ -z "$notify_port" ] || echo "NOTIFY_UDP_PORT=$notify_port"
         if [ "$tls" = 1 ]; then
           echo "IMAPS_PORT=$imaps_port"
           echo "IMAP_CA_FILE=$tlsdir/ca.crt"
