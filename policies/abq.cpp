@@ -80,4 +80,40 @@ std::string_view accessStateName(storage::AccessState s) {
   return "?";
 }
 
+std::string abqRuleSettingsKey(int64_t rule_id) {
+  return "rule." + std::to_string(rule_id) + ".settings";
+}
+
+Result<NewDeviceSettings> parseNewDeviceSettings(std::string_view text) {
+  NewDeviceSettings out;
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+    return v;
+  };
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find_first_of(";\n", pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view item = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    const std::string_view key = eq == std::string_view::npos ? item : trim(item.substr(0, eq));
+    if (eq == std::string_view::npos || key.empty())
+      return Status::InvalidArgument("abq.bad_settings",
+                                     "'" + std::string(item) + "' is not key=value");
+    const std::string value(trim(item.substr(eq + 1)));
+    constexpr std::string_view kPolicyPrefix = "policy:";
+    if (key.substr(0, kPolicyPrefix.size()) == kPolicyPrefix) {
+      if (key.size() == kPolicyPrefix.size())
+        return Status::InvalidArgument("abq.bad_settings", "'policy:' needs a policy key");
+      out.policies[std::string(key.substr(kPolicyPrefix.size()))] = value;
+    } else {
+      out.device_settings[std::string(key)] = value;
+    }
+  }
+  return out;
+}
+
 }  // namespace eas::policies

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/base/status.h"
 #include "storage/metadata_store.h"
 
 namespace eas::policies {
@@ -36,6 +38,24 @@ bool abqValueMatches(std::string_view value, std::string_view characteristic);
 
 // Rules in store order (`order`, then id); disabled rules are skipped.
 AbqDecision decideAccess(const std::vector<storage::AbqRule>& rules, const AbqSubject& subject);
+
+// New-device settings ("New Device Settings" of a rule, or the global ones
+// for devices no rule with settings admits), applied once, when a device is
+// first seen. Stored as ABQ settings (MetadataStore::setAbqSetting) under
+// abqRuleSettingsKey(rule id) or kAbqNewDeviceSettingsKey, as text:
+// "key=value" items separated by ';' or newlines. A key "policy:<Key>" is a
+// device-level policy (e.g. policy:MaxProtocolVersion=14.0), any other key a
+// device setting (e.g. folder_mode=default).
+inline constexpr char kAbqNewDeviceSettingsKey[] = "new_device.settings";
+std::string abqRuleSettingsKey(int64_t rule_id);  // "rule.<id>.settings"
+
+struct NewDeviceSettings {
+  std::map<std::string, std::string> device_settings;
+  std::map<std::string, std::string> policies;
+  bool empty() const { return device_settings.empty() && policies.empty(); }
+};
+// Failure: abq.bad_settings (an item without '=' or with an empty key).
+Result<NewDeviceSettings> parseNewDeviceSettings(std::string_view text);
 
 // Access state names for tools and logs: "allow", "block", "quarantine".
 std::string_view accessStateName(storage::AccessState s);

@@ -3,8 +3,10 @@
 #include <charconv>
 #include <string>
 
+#include "core/base/log.h"
 #include "core/commands/provision_command.h"
 #include "policies/abq.h"
+#include "policies/version_cap.h"
 
 namespace eas::policies {
 namespace {
@@ -100,16 +102,59 @@ class StoreDeviceGate final : public commands::DeviceGate {
     d.access_reason = decision.reason;
     d.settings[kAbqBasisSetting] = abqBasis(d);
     if (first) {
+      NewDeviceSettings extra;
+      EAS_RETURN_IF_ERROR(newDeviceSettings(decision.rule_id, &extra));
+      for (const auto& [k, v] : extra.device_settings) d.settings.emplace(k, v);
       EAS_RETURN_IF_ERROR(store_.putDevice(d));
+      for (const auto& [k, v] : extra.policies)
+        EAS_RETURN_IF_ERROR(
+            store_.setPolicy({storage::PolicyLevel::kDevice, d.ref.device_id, k, v}));
       EAS_RETURN_IF_ERROR(audit(d.ref, AuditEvent::kFirstSeen,
-                                "type " + d.device_type + ", agent " + d.user_agent));
+                                "type " + d.device_type + ", agent " + d.user_agent +
+                                    (extra.empty() ? "" : ", new-device settings applied")));
     } else {
       EAS_RETURN_IF_ERROR(store_.setAccessState(d.ref, d.access_state, d.access_reason));
       EAS_RETURN_IF_ERROR(store_.setDeviceSetting(d.ref, kAbqBasisSetting, abqBasis(d)));
     }
-    if (changed)
+    if (changed) {
       EAS_RETURN_IF_ERROR(audit(d.ref, eventFor(d.access_state), decision.reason));
+      if (d.access_state == AccessState::kQuarantine) queueQuarantineNotice(d, decision.reason);
+    }
     return Status::Ok();
+  }
+
+  // The deciding rule's new-device settings, else the global ones (seed:
+  // "devices that either do not match any rule or match a rule that has not
+  // set New Device Settings"). Settings that do not parse are logged and
+  // skipped: a typo of the administrator must not lock devices out.
+  Status newDeviceSettings(int64_t rule_id, NewDeviceSettings* out) {
+    for (const std::string& key :
+         {rule_id != 0 ? abqRuleSettingsKey(rule_id) : std::string(), std::string(kAbqNewDeviceSettingsKey)}) {
+      if (key.empty()) continue;
+      auto text = store_.getAbqSetting(key);
+      if (!text.ok() && text.status().isNotFound()) continue;
+      if (!text.ok()) return text.status();
+      auto parsed = parseNewDeviceSettings(*text);
+      if (!parsed.ok()) {
+        log::warn("abq: ignoring " + key + ": " + parsed.status().toString());
+        continue;
+      }
+      if (parsed->empty()) continue;
+      *out = std::move(parsed.value());
+      return Status::Ok();
+    }
+    return Status::Ok();
+  }
+
+  // Best effort: the information mail must not decide the request.
+  void queueQuarantineNotice(const storage::Device& d, const std::string& reason) {
+    storage::Notice n;
+    n.ref = d.ref;
+    n.kind = commands::kNoticeQuarantined;
+    n.payload = commands::noticePayload({{"reason", reason}});
+    n.created_at = clock_.unixSeconds();
+    if (auto q = store_.queueNotice(n); !q.ok())
+      log::warn("abq: quarantine notice not queued: " + q.status().toString());
   }
 
   Status audit(const storage::DeviceRef& ref, AuditEvent event, std::string detail) {
@@ -175,6 +220,7 @@ Gates makeGates(storage::MetadataStore& store, Clock& clock) {
   Gates g;
   g.device_gate = std::make_unique<StoreDeviceGate>(store, clock);
   g.policy_key_gate = std::make_unique<StorePolicyKeyGate>(store);
+  g.version_cap = makeStoreVersionCap(store);
   return g;
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/base/clock.h"
 #include "core/commands/gates.h"
+#include "fcgi/http/version_cap.h"
 #include "storage/metadata_store.h"
 
 namespace eas::policies {
@@ -15,6 +16,7 @@ namespace eas::policies {
 struct Gates {
   std::unique_ptr<commands::DeviceGate> device_gate;
   std::unique_ptr<commands::PolicyKeyGate> policy_key_gate;
+  std::unique_ptr<http::VersionCap> version_cap;  // MaxProtocolVersion (version_cap.h)
 };
 
 // REQUIRES: `store` and `clock` outlive the gates. Both gates are thread-safe

@@ -1,7 +1,8 @@
 # policies: provisioning gates, ABQ and the easctl admin tool (README.md).
 add_library(eas_policies STATIC
   ${CMAKE_CURRENT_LIST_DIR}/abq.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/gates.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/gates.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/version_cap.cpp)
 target_link_libraries(eas_policies PUBLIC eas_core eas_storage)
 
 # The tool's groups as a library, so unit tests can call easctl::run() in-process.

@@ -82,6 +82,9 @@ class FolderSyncCommand final : public Command {
     if (auto device = store->findDevice(ref); device.ok()) {
       auto it = device->settings.find(std::string(sync::kFolderModeSetting));
       if (it != device->settings.end()) mode = sync::folderModeFrom(it->second);
+      // A quarantined device sees the default folders only (seed, "ABQ Access States").
+      if (device->access_state == storage::AccessState::kQuarantine)
+        mode = sync::FolderMode::kDefaultOnly;
     }
 
     auto backend = mail->open(req.login, req.password);

@@ -1,11 +1,13 @@
 #include "core/commands/provision_command.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
 
+#include "core/base/log.h"
 #include "core/commands/command_table.h"
 #include "storage/metadata_store.h"
 
@@ -18,6 +20,7 @@ using protocol::ProtocolVersion;
 using storage::WipeState;
 
 constexpr std::string_view kWbxmlPolicyType = "MS-EAS-Provisioning-WBXML";
+constexpr std::string_view kWapPolicyType = "MS-WAP-Provisioning-XML";  // 2.5 (PROV §2.2.2.24.2)
 
 // EASProvisionDoc in schema order (PROV §2.2.2.27). Neutral values: the
 // factory defaults a "neutral provision" puts back (seed, "Default Policies").
@@ -73,10 +76,71 @@ std::string valueOf(const EffectivePolicies& policies, std::string_view key,
   return it == policies.end() ? std::string(fallback) : it->second.value;
 }
 
+// What a 2.5 device can be told: the wap-provisioningdoc knows only these.
+constexpr std::string_view kWapSettings[] = {
+    "DevicePasswordEnabled", "AlphanumericDevicePasswordRequired", "MinDevicePasswordLength",
+    "MaxInactivityTimeDeviceLock", "MaxDevicePasswordFailedAttempts"};
+
+bool carriedIn(const PolicyDocSetting& d, ProtocolVersion v) {
+  if (v >= ProtocolVersion::k121) return true;
+  if (v >= ProtocolVersion::k120) return !d.since_121;
+  for (std::string_view k : kWapSettings)
+    if (k == d.key) return true;
+  return false;
+}
+
 // What the device is sent for one setting: the policy's value when enforced,
 // else the neutral value.
 std::string sentValue(const EffectivePolicies& policies, bool enforced, const PolicyDocSetting& d) {
   return enforced ? valueOf(policies, d.key, d.neutral) : std::string(d.neutral);
+}
+
+// A number for the WAP document, whatever the administrator typed: the
+// document is XML text, so nothing but digits (and a sign) may reach it.
+long wapNumber(const EffectivePolicies& policies, std::string_view key, long fallback) {
+  const std::string text = valueOf(policies, key);
+  long v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return (!text.empty() && ec == std::errc() && ptr == text.data() + text.size()) ? v : fallback;
+}
+
+// The 2.5 policy document (PROV §2.2.2.24.2: a wap-provisioningdoc with the
+// SecurityPolicy and Registry characteristics, as text inside Data).
+// Neutral when the policy is not enforced.
+std::string wapDoc(const EffectivePolicies& policies) {
+  const bool enforced = policyEnforced(policies);
+  auto on = [&](std::string_view key) { return enforced && valueOf(policies, key) == "1"; };
+  auto num = [&](std::string_view key, long fallback) {
+    return enforced ? wapNumber(policies, key, fallback) : fallback;
+  };
+  const long inactivity_s = num("MaxInactivityTimeDeviceLock", 0);
+  const long inactivity_min = inactivity_s > 0 ? (inactivity_s + 59) / 60 : 0;  // EAS: seconds
+  const long wipe_after = num("MaxDevicePasswordFailedAttempts", 0);
+  const long min_length = num("MinDevicePasswordLength", 1);
+  auto parm = [](std::string& out, std::string_view name, long value) {
+    out += "<parm name=\"";
+    out += name;
+    out += "\" value=\"" + std::to_string(value) + "\"/>";
+  };
+  std::string x = "<wap-provisioningdoc><characteristic type=\"SecurityPolicy\">";
+  parm(x, "4131", on("DevicePasswordEnabled") ? 0 : 1);  // 0: a password is required
+  parm(x, "4133", 1);  // desktop unlock allowed (what Exchange 2007 sends)
+  x += "</characteristic><characteristic type=\"Registry\">";
+  x += "<characteristic type=\"HKLM\\Comm\\Security\\Policy\\LASSD\\AE\\"
+       "{50C13377-C66D-400C-889E-C316FC4AB374}\">";
+  parm(x, "AEFrequencyType", inactivity_min > 0 ? 1 : 0);  // 1: lock after AEFrequencyValue min
+  parm(x, "AEFrequencyValue", inactivity_min);
+  x += "</characteristic><characteristic type=\"HKLM\\Comm\\Security\\Policy\\LASSD\">";
+  // -1: no local wipe; the "a1b2c3" prompt comes at half the threshold.
+  parm(x, "DeviceWipeThreshold", wipe_after > 0 ? wipe_after : -1);
+  parm(x, "CodewordFrequency", wipe_after > 0 ? std::max(1L, wipe_after / 2) : -1);
+  x += "</characteristic><characteristic "
+       "type=\"HKLM\\Comm\\Security\\Policy\\LASSD\\LAP\\lap_pw\">";
+  parm(x, "MinimumPasswordLength", min_length > 0 ? min_length : 1);
+  // 0: letters and digits required, 2: anything.
+  parm(x, "PasswordComplexity", on("AlphanumericDevicePasswordRequired") ? 0 : 2);
+  x += "</characteristic></characteristic></wap-provisioningdoc>";
+  return x;
 }
 
 uint32_t newPolicyKey() {
@@ -171,6 +235,12 @@ class ProvisionCommand final : public Command {
       audit.detail = std::string(account_only ? "account-only" : "hard") +
                      " wipe acknowledged, device status " + std::to_string(client);
       if (auto a = store->appendAudit(audit); !a.ok()) return storeError(a.status());
+      // The confirmation mail to the user, administrator in Cc (seed, "E-mail
+      // Confirmation"), for a success and for a failure alike.
+      queueNotice(*store, req, ref, kNoticeWipeConfirmation,
+                  noticePayload({{"wipe", account_only ? "account-only" : "hard"},
+                                 {"result", client == 1 ? "succeeded" : "failed"},
+                                 {"device_status", std::to_string(client)}}));
       if (client != 1) return wipeDirective(2, account_only);  // failed: say it again
       if (Status st = store->setWipeState(ref, WipeState::kWiped); !st.ok()) return storeError(st);
       return statusOnly(1);
@@ -208,11 +278,23 @@ class ProvisionCommand final : public Command {
       if (Status st = store->putDevice(device); !st.ok()) return storeError(st);
     }
 
-    if (type != kWbxmlPolicyType || v < ProtocolVersion::k120)
+    // Each version has its one document type: WBXML from 12.0, WAP XML in 2.5.
+    const bool wap = type == kWapPolicyType;
+    if (wap ? v != ProtocolVersion::k25 : (type != kWbxmlPolicyType || v < ProtocolVersion::k120))
       return policyReply(info != nullptr, type, 3, 0, nullptr, v);  // unknown policy type
 
     auto effective = store->effectivePolicies(domainOf(req.login), req.login, ref.device_id);
     if (!effective.ok()) return storeError(effective.status());
+    const bool lenient = valueOf(effective.value(), kPolicyAllowNonProvisionable) == "1";
+    // A version that cannot carry every enforced setting (2.5, 12.0):
+    // 141 LegacyDeviceOnStrictPolicy, unless such devices are allowed, when
+    // they get what their document can say.
+    if (!lenient && !policyFitsVersion(effective.value(), v)) {
+      queuePolicyNotice(*store, req, ref, "legacy_device: protocol " +
+                                              std::string(protocol::toString(v)) +
+                                              " cannot enforce the policy");
+      return statusOnly(141);
+    }
 
     if (!acknowledging) {
       // Phase 1: the policy and a temporary key, valid for the acknowledgement only.
@@ -220,7 +302,7 @@ class ProvisionCommand final : public Command {
       if (Status st = store->setProvisioning(ref, temp, storage::ProvisioningStatus::kPending);
           !st.ok())
         return storeError(st);
-      return policyReply(info != nullptr, type, 1, temp, &effective.value(), v);
+      return policyReply(info != nullptr, type, 1, temp, &effective.value(), v, wap);
     }
 
     // Phase 2: the acknowledgement with the temporary key.
@@ -229,9 +311,13 @@ class ProvisionCommand final : public Command {
         device.provisioning != storage::ProvisioningStatus::kPending)
       return policyReply(info != nullptr, type, 5, 0, nullptr, v);  // wrong policy key
     const int client = parseInt(policy->childText(p::Status), 0);
-    const bool lenient = valueOf(effective.value(), kPolicyAllowNonProvisionable) == "1";
-    if (client != 1 && !lenient && policyEnforced(effective.value()))
+    if (client != 1 && !lenient && policyEnforced(effective.value())) {
+      queuePolicyNotice(*store, req, ref,
+                        client == 4 ? "externally_managed: the device is managed by another server"
+                                    : "not_applied: the device reported status " +
+                                          std::to_string(client));
       return statusOnly(client == 4 ? 145 : 139);
+    }
     const uint32_t final_key = newPolicyKey();
     if (Status st = store->setProvisioning(ref, final_key, storage::ProvisioningStatus::kProvisioned);
         !st.ok())
@@ -275,10 +361,37 @@ class ProvisionCommand final : public Command {
     return r;
   }
 
-  // Status 1 with one Policy; `doc` non-null adds Data/EASProvisionDoc.
+  // Best effort: a notice that cannot be queued must not fail the command.
+  static void queueNotice(storage::MetadataStore& store, const CommandRequest& req,
+                          const storage::DeviceRef& ref, std::string_view kind,
+                          std::string payload) {
+    storage::Notice n;
+    n.ref = ref;
+    n.kind = std::string(kind);
+    n.payload = std::move(payload);
+    n.created_at = req.services->clock->unixSeconds();
+    if (auto q = store.queueNotice(n); !q.ok())
+      log::warn("provision: notice " + n.kind + " not queued: " + q.status().toString());
+  }
+
+  // "Policy not accepted / cannot be enforced": at most one mail a day per
+  // device, however often it retries.
+  static void queuePolicyNotice(storage::MetadataStore& store, const CommandRequest& req,
+                                const storage::DeviceRef& ref, const std::string& reason) {
+    const int64_t now = req.services->clock->unixSeconds();
+    auto d = store.findDevice(ref);
+    if (!d.ok()) return;
+    auto it = d->settings.find(kDevicePolicyNoticeSetting);
+    if (it != d->settings.end() && now - parseInt(it->second, 0) < 24 * 3600) return;
+    if (!store.setDeviceSetting(ref, kDevicePolicyNoticeSetting, std::to_string(now)).ok()) return;
+    queueNotice(store, req, ref, kNoticePolicyRejected, noticePayload({{"reason", reason}}));
+  }
+
+  // Status 1 with one Policy; `doc` non-null adds Data (EASProvisionDoc, or
+  // the wap-provisioningdoc text when `wap`).
   static CommandReply policyReply(bool with_info, std::string_view type, int policy_status,
                                   uint32_t key, const EffectivePolicies* doc,
-                                  ProtocolVersion v) {
+                                  ProtocolVersion v, bool wap = false) {
     CommandReply r;
     {
       wbxml::Writer w(&r.body);
@@ -287,7 +400,9 @@ class ProvisionCommand final : public Command {
       w.element(p::Status, 1).start(p::Policies).start(p::Policy);
       w.element(p::PolicyType, type).element(p::Status, policy_status);
       if (key != 0) w.element(p::PolicyKey, std::to_string(key));
-      if (doc) {
+      if (doc && wap) {
+        w.element(p::Data, wapDoc(*doc));
+      } else if (doc) {
         w.start(p::Data);
         writeDoc(w, *doc, v);
         w.end();
@@ -305,6 +420,24 @@ std::span<const PolicyDocSetting> policyDocSettings() { return kDoc; }
 
 bool policyEnforced(const EffectivePolicies& policies) {
   return valueOf(policies, kPolicyEnforce) == "1";
+}
+
+bool policyFitsVersion(const EffectivePolicies& policies, ProtocolVersion v) {
+  if (!policyEnforced(policies)) return true;
+  for (const PolicyDocSetting& d : kDoc)
+    if (!carriedIn(d, v) && sentValue(policies, true, d) != d.neutral) return false;
+  return true;
+}
+
+std::string noticePayload(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) {
+    out.append(k).push_back('=');
+    for (char c : v) out.push_back(c == '\n' || c == '\r' ? ' ' : c);
+    out.push_back('\n');
+  }
+  return out;
 }
 
 std::string policyFingerprint(const EffectivePolicies& policies) {

@@ -37,6 +37,7 @@ struct Settings {
   autodiscover::AutodiscoverConfig autodiscover;
   std::span<const CommandSpec> commands;
   commands::Services services;  // copied from HttpLayerGates (pointers inside)
+  VersionCap* version_cap = nullptr;
 };
 
 // One request's state as it moves through the stages.
@@ -287,12 +288,16 @@ class EasRequestHandler final : public RequestHandler {
     HttpResponse& r = ex.response;
     r.status = 200;
     r.command = "OPTIONS";
+    // Up to the user's (or the named device's) policy cap, if any.
+    const protocol::ProtocolVersion max = cappedVersion(
+        settings_->max_version,
+        settings_->version_cap ? settings_->version_cap->maxVersionFor(
+                                     ex.user->login, optionsDeviceId(ex.request.query))
+                               : std::nullopt);
     r.headers.emplace_back("MS-Server-ActiveSync", settings_->config.server_version);
-    r.headers.emplace_back("MS-ASProtocolVersions",
-                           std::string(protocol::versionListUpTo(settings_->max_version)));
+    r.headers.emplace_back("MS-ASProtocolVersions", std::string(protocol::versionListUpTo(max)));
     r.headers.emplace_back("MS-ASProtocolCommands",
-                           commands::protocolCommandsHeader(settings_->commands,
-                                                            settings_->max_version));
+                           commands::protocolCommandsHeader(settings_->commands, max));
     r.headers.emplace_back("Allow", "OPTIONS,POST");
     r.headers.emplace_back("Public", "OPTIONS,POST");
     r.headers.emplace_back("Cache-Control", "private");
@@ -337,6 +342,14 @@ class EasRequestHandler final : public RequestHandler {
       return reject(ex, Status::NotSupported("http.unsupported_version",
                                              std::string(protocol::toString(*v)) +
                                                  " is above the configured maximum"));
+    if (settings_->version_cap) {
+      const auto cap = settings_->version_cap->maxVersionFor(ex.user->login, ex.query.device_id);
+      if (cap && *v > *cap)
+        return reject(ex, Status::NotSupported("http.unsupported_version",
+                                               std::string(protocol::toString(*v)) +
+                                                   " is above the policy's MaxProtocolVersion " +
+                                                   std::string(protocol::toString(*cap))));
+    }
     ex.caps = protocol::capabilitiesFor(*v);
     ex.response.protocol_version = std::string(protocol::toString(*v));
     return Next::kContinue;
@@ -470,6 +483,7 @@ std::unique_ptr<RequestHandler> makeEasRequestHandler(
   settings->autodiscover = autodiscover;
   settings->commands = gates.command_table.empty() ? commands::commandTable() : gates.command_table;
   if (gates.services) settings->services = *gates.services;
+  settings->version_cap = gates.version_cap;
   if (auto v = protocol::parseProtocolVersion(config.max_protocol_version)) {
     settings->max_version = *v;
   } else {

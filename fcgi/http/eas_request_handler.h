@@ -15,6 +15,7 @@
 #include "fcgi/auth/authenticator.h"
 #include "fcgi/autodiscover/autodiscover.h"
 #include "fcgi/http/http_types.h"
+#include "fcgi/http/version_cap.h"
 
 namespace eas::http {
 
@@ -39,6 +40,8 @@ struct HttpLayerGates {
   // Store, mail backend and clock for the handlers; null: none configured
   // (handlers that need them answer a server error). REQUIRES: outlives the handler.
   const commands::Services* services = nullptr;
+  // The per-policy maximum version (version_cap.h); null: only max_protocol_version.
+  VersionCap* version_cap = nullptr;  // REQUIRES: outlives the handler
 };
 
 // REQUIRES: `authenticator` outlives the handler.

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "core/base/clock.h"
+#include "core/commands/provision_command.h"
 #include "policies/abq.h"
 #include "policies/easctl/easctl.h"
 #include "policies/easctl/output.h"
@@ -146,6 +147,14 @@ int setState(const Args& args, Io& io, AccessState state) {
                                 : state == AccessState::kQuarantine ? storage::AuditEvent::kQuarantined
                                                                     : storage::AuditEvent::kAllowed;
   if (audit(*store, ref, e, "admin") != kExitOk) io.err << "easctl: warning: audit entry not written\n";
+  if (state == AccessState::kQuarantine) {  // the user's information mail (seed, "Quarantine")
+    storage::Notice n;
+    n.ref = ref;
+    n.kind = commands::kNoticeQuarantined;
+    n.payload = commands::noticePayload({{"reason", "admin"}});
+    n.created_at = Clock::real().unixSeconds();
+    if (!store->queueNotice(n).ok()) io.err << "easctl: warning: quarantine notice not queued\n";
+  }
   io.out << ref.user << " " << ref.device_id << ": " << policies::accessStateName(state) << "\n";
   return kExitOk;
 }

@@ -50,7 +50,7 @@ bool knownPolicyKey(const std::string& key) {
   for (const auto& d : commands::policyDocSettings())
     if (d.key == key) return true;
   return key == commands::kPolicyEnforce || key == commands::kPolicyAllowNonProvisionable ||
-         key == commands::kPolicyMaxDevices;
+         key == commands::kPolicyMaxDevices || key == commands::kPolicyMaxProtocolVersion;
 }
 
 // --level and --subject (subject forbidden for global, required otherwise).
@@ -112,10 +112,17 @@ int policySet(const Args& args, Io& io) {
   const std::string key = args.get("key");
   if (!knownPolicyKey(key)) return usage(io, "unknown policy --key '" + key + "'");
   if (args.options.count("value") == 0) return usage(io, "--value is required");
+  if (key == commands::kPolicyMaxProtocolVersion &&
+      !protocol::parseProtocolVersion(args.get("value")))
+    return usage(io, "MaxProtocolVersion must be one of 2.5, 12.0, 12.1, 14.0, 14.1, 16.0, 16.1");
   auto store = openStoreOption(args, io, &code);
   if (!store) return code;
   if (Status s = store->setPolicy({level, subject, key, args.get("value")}); !s.ok())
     return failed(io, "setting " + key, s);
+  if (key == commands::kPolicyMaxProtocolVersion && level == PolicyLevel::kDevice)
+    io.err << "easctl: note: iOS devices send OPTIONS without their DeviceId, so a device-level "
+              "MaxProtocolVersion reaches them only as a 400 refusal; set it at user level "
+              "for iOS\n";
   io.out << levelName(level) << (subject.empty() ? "" : " " + subject) << ": " << key << " = "
          << args.get("value") << "\n";
   return kExitOk;
@@ -193,19 +200,80 @@ int abqList(const Args& args, Io& io) {
   if (!store) return code;
   auto rules = store->listAbqRules();
   if (!rules.ok()) return failed(io, "listing ABQ rules", rules.status());
-  Table t{{"id", "kind", "value", "action", "enabled", "order"}, {}};
+  Table t{{"id", "kind", "value", "action", "enabled", "order", "new_device_settings"}, {}};
+  auto settingsOf = [&](const std::string& key) {
+    auto v = store->getAbqSetting(key);
+    return v.ok() ? *v : std::string();
+  };
   for (const AbqRule& r : *rules)
     t.rows.push_back({std::to_string(r.id), kindName(r.kind), r.value,
                       std::string(policies::accessStateName(r.action)), r.enabled ? "yes" : "no",
-                      std::to_string(r.order)});
+                      std::to_string(r.order),
+                      settingsOf(r.kind == AbqKind::kGlobal ? policies::kAbqNewDeviceSettingsKey
+                                                            : policies::abqRuleSettingsKey(r.id))});
   return output(io, args, t);
 }
 
-int addRule(storage::MetadataStore& store, const AbqRule& rule, Io& io) {
+int addRule(storage::MetadataStore& store, const AbqRule& rule, Io& io,
+            const std::string& settings = {}) {
   auto id = store.addAbqRule(rule);
   if (!id.ok()) return failed(io, "adding the rule", id.status());
+  if (!settings.empty()) {
+    if (Status s = store.setAbqSetting(policies::abqRuleSettingsKey(*id), settings); !s.ok())
+      return failed(io, "the rule's new-device settings", s);
+  }
   io.out << "rule " << *id << ": " << kindName(rule.kind) << (rule.value.empty() ? "" : " ")
-         << rule.value << " -> " << policies::accessStateName(rule.action) << "\n";
+         << rule.value << " -> " << policies::accessStateName(rule.action)
+         << (settings.empty() ? "" : " (new-device settings: " + settings + ")") << "\n";
+  return kExitOk;
+}
+
+// --settings, checked before anything is written.
+bool settingsOption(const Args& args, Io& io, int* code) {
+  const std::string text = args.get("settings");
+  if (text.empty()) return true;
+  auto parsed = policies::parseNewDeviceSettings(text);
+  if (!parsed.ok()) {
+    *code = usage(io, "--settings: " + parsed.status().message() +
+                          " (items key=value separated by ';', policy:<Key>=V for a policy)");
+    return false;
+  }
+  for (const auto& [k, v] : parsed->policies)
+    if (!knownPolicyKey(k)) {
+      *code = usage(io, "--settings: unknown policy key '" + k + "'");
+      return false;
+    }
+  return true;
+}
+
+// New-device settings of one rule (--id) or the global ones; an empty
+// --settings "" removes them.
+int abqNewDeviceSettings(const Args& args, Io& io) {
+  int code = kExitFailed;
+  if (args.options.count("settings") == 0) return usage(io, "--settings is required");
+  if (!settingsOption(args, io, &code)) return code;
+  int64_t id = 0;
+  if (!args.get("id").empty() && !parseInt64(args.get("id"), &id))
+    return usage(io, "--id must be a rule id (see `abq list`)");
+  auto store = openStoreOption(args, io, &code);
+  if (!store) return code;
+  if (id != 0) {
+    auto rules = store->listAbqRules();
+    if (!rules.ok()) return failed(io, "listing ABQ rules", rules.status());
+    bool found = false;
+    for (const AbqRule& r : *rules) found = found || r.id == id;
+    if (!found) {
+      io.err << "easctl: no ABQ rule with id " << id << "\n";
+      return kExitFailed;
+    }
+  }
+  const std::string key =
+      id != 0 ? policies::abqRuleSettingsKey(id) : std::string(policies::kAbqNewDeviceSettingsKey);
+  if (Status s = store->setAbqSetting(key, args.get("settings")); !s.ok())
+    return failed(io, "setting " + key, s);
+  io.out << (id != 0 ? "rule " + std::to_string(id) : std::string("global"))
+         << " new-device settings: " << (args.get("settings").empty() ? "(none)" : args.get("settings"))
+         << "\n";
   return kExitOk;
 }
 
@@ -224,9 +292,10 @@ int abqAdd(const Args& args, Io& io) {
   if (!args.get("order").empty() && !parseInt64(args.get("order"), &rule.order))
     return usage(io, "--order must be an integer");
   int code = kExitFailed;
+  if (!settingsOption(args, io, &code)) return code;
   auto store = openStoreOption(args, io, &code);
   if (!store) return code;
-  return addRule(*store, rule, io);
+  return addRule(*store, rule, io, args.get("settings"));
 }
 
 // The one global rule: replaced in place, created when absent.
@@ -314,8 +383,11 @@ CommandGroup policyCommands() {
                "stored settings, or the effective policy of a user/device with where each comes from",
                {"store", "level", "subject", "user", "device"}, {"json"}, policyShow},
               {"set", "--store URL --level L [--subject S] --key KEY --value V",
-               "customize one setting at a level", {"store", "level", "subject", "key", "value"},
-               {}, policySet},
+               "customize one setting at a level. KEY: an EASProvisionDoc element name, Enforce, "
+               "AllowNonProvisionableDevices, MaxDevicesPerUser or MaxProtocolVersion (the "
+               "highest version OPTIONS offers and requests may use; iOS does not identify "
+               "itself in OPTIONS, so set it at user level for iOS devices)",
+               {"store", "level", "subject", "key", "value"}, {}, policySet},
               {"inherit", "--store URL --level L --subject S [--key KEY]",
                "drop a level's customization (one key or all): the level above applies",
                {"store", "level", "subject", "key"}, {}, policyInherit},
@@ -328,8 +400,15 @@ CommandGroup abqCommands() {
           {
               {"list", "--store URL [--json]", "every rule in evaluation order", {"store"},
                {"json"}, abqList},
-              {"add", "--store URL --kind user|domain|os|model|type --value V --action A [--order N]",
-               "add a rule", {"store", "kind", "value", "action", "order"}, {}, abqAdd},
+              {"add",
+               "--store URL --kind user|domain|os|model|type --value V --action A [--order N] "
+               "[--settings 'K=V;policy:KEY=V']",
+               "add a rule, optionally with new-device settings for the devices it admits",
+               {"store", "kind", "value", "action", "order", "settings"}, {}, abqAdd},
+              {"new-device-settings", "--store URL [--id N] --settings 'K=V;policy:KEY=V'",
+               "settings given to devices first admitted by rule N (without --id: by no rule, or by "
+               "a rule without settings); e.g. folder_mode=default;policy:MaxProtocolVersion=14.0",
+               {"store", "id", "settings"}, {}, abqNewDeviceSettings},
               {"global", "--store URL --action allow|block|quarantine",
                "set the global rule (applies when no other rule matches)", {"store", "action"}, {},
                abqGlobal},
