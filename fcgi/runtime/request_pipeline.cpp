@@ -63,6 +63,7 @@ Result<RequestPipeline> makeRequestPipeline(const Config& config) {
     gates.services = p.services.get();
     gates.device_gate = p.gates.device_gate.get();
     gates.policy_key_gate = p.gates.policy_key_gate.get();
+    gates.version_cap = p.gates.version_cap.get();  // MaxProtocolVersion policy
     p.handler = http::makeEasRequestHandler(config.http, *p.authenticator, config.autodiscover, gates);
   } catch (const std::exception& e) {
     return Status::Internal("runtime.pipeline", e.what());
