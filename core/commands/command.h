@@ -57,6 +57,10 @@ class DeferredReply {
   virtual void send(CommandReply&& reply) = 0;
   // True once the client has gone; the parked request may free itself.
   virtual bool clientGone() const = 0;
+  // The connection to the web server, for an event loop that watches many
+  // parked replies (EPOLLRDHUP); -1 when there is none to watch. The
+  // watcher must stop watching before send(), which closes it.
+  virtual int connectionFd() const { return -1; }
 };
 
 class CommandContext {

@@ -136,6 +136,7 @@ class DeferredReplyImpl final : public commands::DeferredReply {
     r->respond(std::move(response_));
   }
   bool clientGone() const override { return !responder_ || responder_->clientGone(); }
+  int connectionFd() const override { return responder_ ? responder_->connectionFd() : -1; }
 
  private:
   std::shared_ptr<const Settings> settings_;

@@ -61,6 +61,9 @@ class Responder {
   // True once the client (nginx) has closed the connection; a parked
   // request checks it to free itself early.
   virtual bool clientGone() const { return false; }
+  // The connection's descriptor for an event loop, or -1 (see
+  // FcgiResponder::connectionFd).
+  virtual int connectionFd() const { return -1; }
 };
 
 class RequestHandler {

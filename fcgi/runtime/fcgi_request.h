@@ -102,7 +102,7 @@ class FcgiResponder final : public http::Responder {
   // watches many parked requests at once (EPOLLRDHUP when nginx closes it).
   // -1 once answered. REQUIRES: the watcher stops watching before it calls
   // respond(), which closes the descriptor.
-  int connectionFd() const;
+  int connectionFd() const override;
 
  private:
   std::shared_ptr<RequestState> state_;
