@@ -11,6 +11,10 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/gates.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/provision_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/folder_sync_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/compose_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/send_mail_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/smart_reply_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/smart_forward_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/email_collection.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/folder_hierarchy.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/email_window.cpp

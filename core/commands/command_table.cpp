@@ -4,6 +4,9 @@
 
 #include "core/commands/folder_sync_command.h"
 #include "core/commands/provision_command.h"
+#include "core/commands/send_mail_command.h"
+#include "core/commands/smart_forward_command.h"
+#include "core/commands/smart_reply_command.h"
 
 namespace eas::commands {
 namespace {
@@ -28,11 +31,11 @@ constexpr CommandSpec kCommands[] = {
     {"Sync", 0, kProv | kMayPark | kEmptyBodyOk, k25, k161, true, t::AirSync::Sync,
      t::AirSync::Status, nullptr},
     {"SendMail", 1, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SendMail,
-     t::ComposeMail::Status, nullptr},
+     t::ComposeMail::Status, &makeSendMailCommand},
     {"SmartForward", 2, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SmartForward,
-     t::ComposeMail::Status, nullptr},
+     t::ComposeMail::Status, &makeSmartForwardCommand},
     {"SmartReply", 3, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SmartReply,
-     t::ComposeMail::Status, nullptr},
+     t::ComposeMail::Status, &makeSmartReplyCommand},
     {"GetAttachment", 4, kProv | kNoBody, k25, k121, false, kNoTag, kNoTag, nullptr},
     {"GetHierarchy", 5, kProv | kNoBody, k25, k121, false, kNoTag, kNoTag, nullptr},
     {"CreateCollection", 6, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},

@@ -39,6 +39,23 @@ backend::imap::ImapConfig imapConfigFor(const auth::AuthConfig& auth) {
   return c;
 }
 
+backend::smtp::SmtpOptions smtpOptionsFor(const SmtpConfig& smtp) {
+  backend::smtp::SmtpOptions o;
+  o.host = smtp.host;
+  o.port = smtp.port;
+  switch (smtp.tls) {
+    case SmtpConfig::Tls::kNone: o.tls = backend::smtp::SmtpTls::kNone; break;
+    case SmtpConfig::Tls::kStartTls: o.tls = backend::smtp::SmtpTls::kStartTls; break;
+    case SmtpConfig::Tls::kSmtps: o.tls = backend::smtp::SmtpTls::kSmtps; break;
+  }
+  o.tls_verify = smtp.tls_verify;
+  o.tls_ca_file = smtp.tls_ca_file;
+  o.authenticate = smtp.authenticate;
+  o.timeout_seconds = smtp.timeout_seconds;
+  o.helo_name = smtp.helo_name;
+  return o;
+}
+
 Status checkStore(const StoreConfig& config) {
   auto store = storage::openMetadataStore(config.url);
   if (!store.ok()) return store.status();
@@ -56,6 +73,10 @@ Result<RequestPipeline> makeRequestPipeline(const Config& config) {
     p.services = std::make_unique<commands::Services>();
     p.services->store = p.store.get();
     p.services->mail = p.mail.get();
+    p.smtp = backend::smtp::makeSmtpSubmitter(smtpOptionsFor(config.smtp));
+    p.services->smtp = p.smtp.get();
+    p.services->notice_from = config.smtp.notice_from;
+    p.services->admin_address = config.smtp.admin_address;
     p.authenticator = auth::makeAuthenticator(config.auth, auth::makeImapVerifier(config.auth));
     if (!p.authenticator) return Status::Internal("runtime.pipeline", "no authenticator");
     p.gates = policies::makeGates(*p.store, *p.services->clock);

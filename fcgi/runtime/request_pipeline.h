@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/backends/imap/imap_backend.h"
+#include "core/backends/smtp/smtp_submitter.h"
 #include "core/base/status.h"
 #include "core/commands/services.h"
 #include "fcgi/http/http_types.h"
@@ -23,6 +24,7 @@ struct RequestPipeline {
   std::unique_ptr<storage::MetadataStore> store;
   std::unique_ptr<backend::imap::ImapSessionPool> imap_pool;
   std::unique_ptr<commands::MailBackendProvider> mail;
+  std::unique_ptr<backend::MailSubmitter> smtp;  // from [smtp]
   std::unique_ptr<commands::Services> services;  // heap: the handler keeps its address
   policies::Gates gates;  // device (ABQ) and policy key stages; outlive the handler
   std::unique_ptr<auth::Authenticator> authenticator;
@@ -42,5 +44,8 @@ Status checkStore(const StoreConfig& config);
 // The mail backend settings of the workers' IMAP pool: the [auth] IMAP
 // server (the one that verified the password).
 backend::imap::ImapConfig imapConfigFor(const auth::AuthConfig& auth);
+
+// The SMTP submitter's settings from [smtp].
+backend::smtp::SmtpOptions smtpOptionsFor(const SmtpConfig& smtp);
 
 }  // namespace eas::runtime

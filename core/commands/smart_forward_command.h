@@ -1,0 +1,13 @@
+// SmartForward (protocol.md §3.14): the shared compose command (compose_command.h)
+// with kind ComposeKind::kSmartForward.
+#pragma once
+
+#include <memory>
+
+#include "core/commands/command.h"
+
+namespace eas::commands {
+
+std::unique_ptr<Command> makeSmartForwardCommand();
+
+}  // namespace eas::commands
