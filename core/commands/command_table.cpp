@@ -4,6 +4,7 @@
 
 #include "core/commands/folder_sync_command.h"
 #include "core/commands/provision_command.h"
+#include "core/commands/sync_command.h"
 #include "core/commands/send_mail_command.h"
 #include "core/commands/smart_forward_command.h"
 #include "core/commands/smart_reply_command.h"
@@ -29,7 +30,7 @@ constexpr unsigned kProv = kNeedsProvisioning;
 // are the 2.5-era collection commands still listed by MS-ASProtocolCommands.
 constexpr CommandSpec kCommands[] = {
     {"Sync", 0, kProv | kMayPark | kEmptyBodyOk, k25, k161, true, t::AirSync::Sync,
-     t::AirSync::Status, nullptr},
+     t::AirSync::Status, &makeSyncCommand},
     {"SendMail", 1, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SendMail,
      t::ComposeMail::Status, &makeSendMailCommand},
     {"SmartForward", 2, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SmartForward,

@@ -1,0 +1,520 @@
+#include "core/commands/sync_command.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "core/backends/mail_backend.h"
+#include "core/base/log.h"
+#include "core/commands/email_collection.h"
+#include "core/commands/sync_device_changes.h"
+#include "core/commands/sync_request.h"
+#include "core/items/email_item.h"
+#include "core/sync/email_window.h"
+#include "storage/metadata_store.h"
+
+namespace eas::commands {
+namespace {
+
+namespace as = wbxml::tags::AirSync;
+namespace em = wbxml::tags::Email;
+using protocol::ProtocolVersion;
+using Kind = SyncClientCommand::Kind;
+
+constexpr int kOk = 1;
+constexpr int kInvalidSyncKey = 3;
+constexpr int kServerError = 5;
+constexpr int kNotFound = 8;
+constexpr int kHierarchyChanged = 12;
+constexpr int kIncompleteRequest = 13;
+constexpr int kInvalidInterval = 14;
+constexpr int kRetry = 16;
+
+constexpr std::string_view kCacheName = "sync";
+constexpr std::size_t kMaxCachedCollections = 300;
+// The policy key of the "past mail items" limit (a FilterType value).
+constexpr std::string_view kMaxEmailAgePolicy = "MaxEmailAgeFilter";
+
+bool parseKey(std::string_view text, std::uint64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool isMailFolderType(int type) {
+  return type == 2 || type == 3 || type == 4 || type == 5 || type == 6 || type == 12;
+}
+
+std::string domainOf(const std::string& login) {
+  const std::size_t at = login.rfind('@');
+  return at == std::string::npos ? std::string() : login.substr(at + 1);
+}
+
+CommandReply topStatus(int status, std::optional<int> limit = std::nullopt) {
+  CommandReply r;
+  wbxml::Writer w(&r.body);
+  w.start(as::Sync).element(as::Status, status);
+  if (limit) w.element(as::Limit, *limit);
+  w.end();
+  w.flush();
+  r.eas_status = status;
+  return r;
+}
+
+// The backend failure -> the collection's Status.
+int statusForBackend(const Status& s) {
+  if (s.reason() == "imap.no_such_folder") return kHierarchyChanged;
+  if (s.reason() == "imap.unavailable" || s.reason() == "store.unavailable" ||
+      s.reason() == "store.conflict")
+    return kRetry;
+  return kServerError;
+}
+
+class SyncRun {
+ public:
+  SyncRun(const CommandRequest& req, storage::MetadataStore& store, MailBackendProvider& provider)
+      : req_(req),
+        store_(store),
+        provider_(provider),
+        ref_{req.login, req.query ? req.query->device_id : std::string()},
+        version_(req.capabilities.version),
+        view_(items::ProtocolVersionView::of(req.capabilities.version)) {}
+
+  CommandReply run() {
+    auto parsed = parseSyncRequest(req_.document ? &req_.document->root() : nullptr, version_);
+    if (!parsed.ok()) {
+      log::info("sync: protocol error user=" + req_.login + " " + parsed.status().toString());
+      return topStatus(syncStatusFor(parsed.status()));
+    }
+    SyncRequest& sync = *parsed;
+    if (auto limit = waitLimitViolation(sync)) return topStatus(kInvalidInterval, limit);
+
+    // The cache: what an empty or Partial request repeats, and each
+    // collection's sticky Options.
+    std::string old_cache;
+    if (auto cached = store_.getRequestCache(ref_, std::string(kCacheName)); cached.ok()) {
+      old_cache = std::move(*cached);
+    } else if (cached.status().reason() != "store.not_found") {
+      log::warn("sync: request cache user=" + req_.login + " " + cached.status().toString());
+      if (sync.empty || sync.partial) return topStatus(kRetry);
+    }
+    std::vector<CachedCollection> cache = decodeSyncCache(old_cache);
+
+    std::vector<SyncCollectionRequest> collections;
+    std::vector<bool> key_from_store;
+    if (sync.empty || sync.partial) {
+      for (SyncCollectionRequest& c : sync.collections) {
+        collections.push_back(std::move(c));
+        key_from_store.push_back(false);
+      }
+      for (const CachedCollection& cc : cache) {
+        if (!cc.in_last) continue;
+        bool present = false;
+        for (const SyncCollectionRequest& c : collections) present |= c.collection_id == cc.params.collection_id;
+        if (present) continue;
+        collections.push_back(cc.params);
+        collections.back().get_changes = true;
+        key_from_store.push_back(true);
+      }
+      if (collections.empty()) return topStatus(kIncompleteRequest);
+    } else {
+      for (SyncCollectionRequest& c : sync.collections) {
+        collections.push_back(std::move(c));
+        key_from_store.push_back(false);
+      }
+    }
+    for (SyncCollectionRequest& c : collections) {
+      if (c.has_options) continue;
+      for (const CachedCollection& cc : cache)
+        if (cc.params.collection_id == c.collection_id && cc.params.has_options) {
+          c.options = cc.params.options;
+          c.has_options = true;
+        }
+    }
+
+    if (Status s = loadFolders(); !s.ok()) {
+      log::warn("sync: folder map user=" + req_.login + " " + s.toString());
+      return topStatus(kRetry);
+    }
+
+    std::optional<int> remaining;
+    if (sync.window_size) remaining = sync::effectiveWindowSize(sync.window_size);
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < collections.size(); ++i) {
+      SyncCollectionRequest& c = collections[i];
+      if (key_from_store[i]) {
+        auto current = store_.lookupSyncKey(ref_, c.collection_id, 0);
+        if (!current.ok()) {
+          parts.push_back(statusOnly(c, c.collection_id, "0", statusForBackend(current.status())));
+          continue;
+        }
+        if (current->current_key == 0) {
+          parts.push_back(statusOnly(c, c.collection_id, "0", kInvalidSyncKey));
+          continue;
+        }
+        c.sync_key = std::to_string(current->current_key);
+      }
+      if (remaining && *remaining <= 0 && c.commands.empty()) continue;  // omitted (CMD)
+      int window = sync::effectiveWindowSize(c.window_size);
+      if (remaining) window = std::min(window, *remaining);
+      int sent = 0;
+      parts.push_back(processCollection(c, std::max(window, 1), &sent));
+      if (remaining) *remaining -= sent;
+    }
+
+    if (!sync.empty) updateCache(collections, cache, old_cache);
+
+    CommandReply r;
+    wbxml::Writer w(&r.body);
+    w.start(as::Sync).start(as::Collections);
+    for (const std::string& part : parts) {
+      auto doc = wbxml::decode(part);
+      if (!doc.ok()) {  // our own bytes (fresh or stored): never expected
+        log::error("sync: stored collection reply unreadable: " + doc.status().toString());
+        continue;
+      }
+      wbxml::encodeTo(*doc, w);
+    }
+    w.end().end();
+    w.flush();
+    r.eas_status = kOk;
+    return r;
+  }
+
+ private:
+  Status loadFolders() {
+    auto folders = store_.listFolders(ref_);
+    if (!folders.ok()) return folders.status();
+    folders_ = std::move(*folders);
+    return Status::Ok();
+  }
+
+  const storage::Folder* folder(const std::string& server_id) const {
+    for (const storage::Folder& f : folders_)
+      if (f.server_id == server_id) return &f;
+    return nullptr;
+  }
+
+  std::string trashFolder() const {
+    for (const storage::Folder& f : folders_)
+      if (f.type == 4) return f.backend_id;
+    return std::string();
+  }
+
+  backend::MailBackend& mail() {
+    if (!mail_) mail_ = provider_.open(req_.login, req_.password);
+    return *mail_;
+  }
+
+  std::optional<std::int64_t> policyCutoff() {
+    if (policy_read_) return policy_cutoff_;
+    policy_read_ = true;
+    auto policies = store_.effectivePolicies(domainOf(req_.login), req_.login, ref_.device_id);
+    if (!policies.ok()) return std::nullopt;  // no policy readable: the device's filter alone
+    auto it = policies->find(std::string(kMaxEmailAgePolicy));
+    if (it == policies->end()) return std::nullopt;
+    int v = 0;
+    const std::string& text = it->second.value;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+    policy_cutoff_ = emailFilterCutoff(v, now());
+    return policy_cutoff_;
+  }
+
+  std::int64_t now() const {
+    return req_.services && req_.services->clock ? req_.services->clock->unixSeconds()
+                                                 : Clock::real().unixSeconds();
+  }
+
+  void head(wbxml::Writer& w, const SyncCollectionRequest& c, std::string_view key, int status) {
+    w.start(as::Collection);
+    if (version_ <= ProtocolVersion::k121) w.element(as::Class, "Email");
+    w.element(as::SyncKey, key).element(as::CollectionId, c.collection_id).element(as::Status, status);
+  }
+
+  std::string statusOnly(const SyncCollectionRequest& c, const std::string&, std::string_view key,
+                         int status) {
+    std::string out;
+    wbxml::Writer w(&out);
+    head(w, c, key, status);
+    w.end();
+    w.flush();
+    return out;
+  }
+
+  void writeFlagChange(wbxml::Writer& w, std::uint32_t flags) {
+    w.element(em::Read, static_cast<std::int64_t>((flags & backend::kFlagSeen) ? 1 : 0));
+    if (version_ < ProtocolVersion::k120) return;  // 2.5 has no Flag element
+    if (flags & backend::kFlagFlagged) {
+      w.start(em::Flag).element(em::Status, 2).element(em::FlagType, "for Follow Up").end();
+    } else {
+      w.empty(em::Flag);
+    }
+  }
+
+  void writeResponses(wbxml::Writer& w, const std::vector<SyncItemResponse>& responses,
+                      const items::BodyRequest& body) {
+    if (responses.empty()) return;
+    w.start(as::Responses);
+    for (const SyncItemResponse& r : responses) {
+      switch (r.kind) {
+        case Kind::kAdd:
+          w.start(as::Add).element(as::ClientId, r.client_id).element(as::Status, r.status).end();
+          break;
+        case Kind::kChange:
+          w.start(as::Change).element(as::ServerId, r.server_id).element(as::Status, r.status).end();
+          break;
+        case Kind::kDelete:
+          w.start(as::Delete).element(as::ServerId, r.server_id).element(as::Status, r.status).end();
+          break;
+        case Kind::kFetch:
+          w.start(as::Fetch).element(as::ServerId, r.server_id).element(as::Status, r.status);
+          if (r.item) {
+            w.start(as::ApplicationData);
+            items::writeEmailApplicationData(w, *r.item, body, view_);
+            w.end();
+          }
+          w.end();
+          break;
+      }
+    }
+    w.end();
+  }
+
+  std::string processCollection(const SyncCollectionRequest& c, int window, int* sent) {
+    const std::string& cid = c.collection_id;
+    const storage::Folder* f = folder(cid);
+    if (!f) {
+      log::info("sync: collection " + cid + " not in the folder map of user=" + req_.login +
+                " device=" + ref_.device_id);
+      return statusOnly(c, cid, c.sync_key, kHierarchyChanged);
+    }
+    if (!isMailFolderType(f->type)) return statusOnly(c, cid, c.sync_key, kNotFound);
+    std::uint64_t key = 0;
+    if (!parseKey(c.sync_key, &key)) return statusOnly(c, cid, "0", kInvalidSyncKey);
+
+    if (key == 0) {
+      // Start over: the first key, no items (CMD §2.2.3.181.4).
+      std::string out;
+      {
+        wbxml::Writer w(&out);
+        head(w, c, "1", kOk);
+        w.end();
+        w.flush();
+      }
+      storage::SyncTransition t;
+      t.from_key = 0;
+      t.to_key = 1;
+      t.response = out;
+      if (Status s = store_.commitSyncState(ref_, cid, t); !s.ok()) {
+        log::warn("sync: initial commit " + cid + " user=" + req_.login + " " + s.toString());
+        return statusOnly(c, cid, c.sync_key, kRetry);
+      }
+      return out;
+    }
+
+    auto lookup = store_.lookupSyncKey(ref_, cid, key);
+    if (!lookup.ok()) {
+      if (lookup.status().reason() == "store.unknown_synckey") {
+        log::info("sync: unknown SyncKey " + c.sync_key + " for " + cid + " user=" + req_.login +
+                  " device=" + ref_.device_id);
+        return statusOnly(c, cid, "0", kInvalidSyncKey);
+      }
+      log::warn("sync: lookup " + cid + " user=" + req_.login + " " + lookup.status().toString());
+      return statusOnly(c, cid, c.sync_key, kRetry);
+    }
+    if (lookup->match == storage::SyncLookup::Match::kPrevious) {
+      log::info("sync: SyncKey " + c.sync_key + " of " + cid + " resent: replaying device=" +
+                ref_.device_id);
+      return std::move(lookup->replay_response);
+    }
+    storage::SyncState& state = lookup->state;
+    const items::BodyRequest body = c.options.bodyRequest();
+    const std::uint32_t cap = fetchCapFor(body);
+
+    // The device's commands first: the server's changes are then computed
+    // against the item map with them applied (nothing is echoed back).
+    DeviceChangesResult device;
+    if (!c.commands.empty()) {
+      DeviceChangesInput in;
+      in.collection = &c;
+      in.folder = f->backend_id;
+      in.trash_folder = trashFolder();
+      in.items = &state.items;
+      in.fetch_cap = cap;
+      auto applied = applyDeviceChanges(mail(), in);
+      if (!applied.ok()) {
+        log::warn("sync: device changes " + cid + " user=" + req_.login + " " +
+                  applied.status().toString());
+        return statusOnly(c, cid, c.sync_key, statusForBackend(applied.status()));
+      }
+      device = std::move(*applied);
+      std::map<std::string, storage::ItemEntry> map;
+      for (storage::ItemEntry& e : state.items) map.emplace(e.server_id, std::move(e));
+      for (const storage::ItemChange& ch : device.item_changes) {
+        if (ch.kind == storage::ItemChange::Kind::kDelete) map.erase(ch.item.server_id);
+        else map[ch.item.server_id] = ch.item;
+      }
+      state.items.clear();
+      for (auto& [sid, e] : map) state.items.push_back(std::move(e));
+    }
+
+    sync::EmailWindow plan;
+    std::vector<FetchedEmail> adds;
+    storage::Watermark watermark = state.watermark;
+    if (c.get_changes.value_or(true)) {
+      auto cutoff = stricterCutoff(
+          c.options.filter_type ? emailFilterCutoff(*c.options.filter_type, now()) : std::nullopt,
+          policyCutoff());
+      auto changes = pendingEmailChanges(mail(), f->backend_id, state, cutoff);
+      if (!changes.ok()) {
+        if (changes.status().reason() == "imap.uidvalidity_changed") {
+          // The folder is a new one under the same name: the device starts
+          // over from 0 (CMD Status 3) and gets every message again.
+          log::warn("sync: UIDVALIDITY of " + f->backend_id + " changed; collection " + cid +
+                    " reset user=" + req_.login + " device=" + ref_.device_id);
+          if (Status s = store_.resetSyncState(ref_, cid); !s.ok())
+            log::warn("sync: reset " + cid + " " + s.toString());
+          return statusOnly(c, cid, "0", kInvalidSyncKey);
+        }
+        log::warn("sync: changes of " + cid + " user=" + req_.login + " " +
+                  changes.status().toString());
+        return statusOnly(c, cid, c.sync_key, statusForBackend(changes.status()));
+      }
+      plan = sync::planEmailWindow(*changes, state.items, window);
+      if (!plan.adds.empty()) {
+        auto fetched = fetchEmailItems(mail(), f->backend_id, cid, plan.adds, cap);
+        if (!fetched.ok()) {
+          log::warn("sync: fetch of " + cid + " user=" + req_.login + " " +
+                    fetched.status().toString());
+          return statusOnly(c, cid, c.sync_key, statusForBackend(fetched.status()));
+        }
+        adds = std::move(*fetched);
+        // Newest first, as planned.
+        std::sort(adds.begin(), adds.end(),
+                  [](const FetchedEmail& a, const FetchedEmail& b) { return a.uid > b.uid; });
+      }
+      if (plan.advance_watermark) watermark = sync::toStoreWatermark(changes->state);
+    }
+
+    const bool nothing = device.responses.empty() && device.item_changes.empty() &&
+                         plan.deletes.empty() && plan.changes.empty() && adds.empty() &&
+                         plan.item_changes.empty();
+    if (nothing) {
+      // Nothing to say and nothing to remember: the same key, no commit.
+      std::string out;
+      wbxml::Writer w(&out);
+      head(w, c, c.sync_key, kOk);
+      w.end();
+      w.flush();
+      return out;
+    }
+
+    const std::uint64_t new_key = key + 1;
+    storage::SyncTransition t;
+    t.from_key = key;
+    t.to_key = new_key;
+    t.watermark = watermark;
+    t.changes = std::move(device.item_changes);
+    for (storage::ItemChange& ch : plan.item_changes) t.changes.push_back(std::move(ch));
+    for (const FetchedEmail& a : adds) {
+      storage::ItemEntry e;
+      e.server_id = sync::itemServerId(cid, a.uid);
+      e.backend_id = std::to_string(a.uid);
+      e.flags = sync::flagsText(a.flags);
+      t.changes.push_back({storage::ItemChange::Kind::kPut, std::move(e)});
+    }
+    {
+      wbxml::Writer w(&t.response);
+      head(w, c, std::to_string(new_key), kOk);
+      writeResponses(w, device.responses, body);
+      if (plan.more_available) w.empty(as::MoreAvailable);
+      if (!plan.deletes.empty() || !plan.changes.empty() || !adds.empty()) {
+        w.start(as::Commands);
+        for (const std::string& sid : plan.deletes)
+          w.start(as::Delete).element(as::ServerId, sid).end();
+        for (const backend::KnownItem& k : plan.changes) {
+          w.start(as::Change).element(as::ServerId, sync::itemServerId(cid, k.uid));
+          w.start(as::ApplicationData);
+          writeFlagChange(w, k.flags);
+          w.end().end();
+        }
+        for (const FetchedEmail& a : adds) {
+          w.start(as::Add).element(as::ServerId, sync::itemServerId(cid, a.uid));
+          w.start(as::ApplicationData);
+          items::writeEmailApplicationData(w, a.item, body, view_);
+          w.end().end();
+        }
+        w.end();
+      }
+      w.end();
+      w.flush();
+    }
+    if (Status s = store_.commitSyncState(ref_, cid, t); !s.ok()) {
+      // Nothing was committed: the device retries with the same key.
+      log::warn("sync: commit " + cid + " user=" + req_.login + " " + s.toString());
+      return statusOnly(c, cid, c.sync_key, statusForBackend(s));
+    }
+    *sent = static_cast<int>(plan.deletes.size() + plan.changes.size() + adds.size());
+    return std::move(t.response);
+  }
+
+  void updateCache(const std::vector<SyncCollectionRequest>& collections,
+                   const std::vector<CachedCollection>& old, const std::string& old_text) {
+    std::vector<CachedCollection> next;
+    for (const SyncCollectionRequest& c : collections) {
+      if (!folder(c.collection_id)) continue;  // only ids the device may sync
+      CachedCollection cc;
+      cc.params = c;
+      cc.params.sync_key.clear();
+      cc.params.commands.clear();
+      next.push_back(std::move(cc));
+    }
+    for (const CachedCollection& cc : old) {
+      if (next.size() >= kMaxCachedCollections) break;
+      bool present = false;
+      for (const CachedCollection& n : next) present |= n.params.collection_id == cc.params.collection_id;
+      if (present || !folder(cc.params.collection_id)) continue;
+      CachedCollection kept = cc;
+      kept.in_last = false;  // remembered for its Options only
+      next.push_back(std::move(kept));
+    }
+    std::string text = encodeSyncCache(next);
+    if (text == old_text) return;  // the usual case: no store write
+    if (Status s = store_.putRequestCache(ref_, std::string(kCacheName), text); !s.ok())
+      log::warn("sync: request cache not saved user=" + req_.login + " " + s.toString());
+  }
+
+  const CommandRequest& req_;
+  storage::MetadataStore& store_;
+  MailBackendProvider& provider_;
+  storage::DeviceRef ref_;
+  ProtocolVersion version_;
+  items::ProtocolVersionView view_;
+  std::unique_ptr<backend::MailBackend> mail_;
+  std::vector<storage::Folder> folders_;
+  bool policy_read_ = false;
+  std::optional<std::int64_t> policy_cutoff_;
+};
+
+class SyncCommand final : public Command {
+ public:
+  std::optional<CommandReply> handle(CommandContext& ctx) override {
+    const CommandRequest& req = ctx.request();
+    storage::MetadataStore* store = req.services ? req.services->store : nullptr;
+    MailBackendProvider* mail = req.services ? req.services->mail : nullptr;
+    if (!store || !mail) {
+      log::warn("sync: no store or mail backend configured");
+      return topStatus(kServerError);
+    }
+    return SyncRun(req, *store, *mail).run();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Command> makeSyncCommand() { return std::make_unique<SyncCommand>(); }
+
+}  // namespace eas::commands

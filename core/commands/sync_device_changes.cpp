@@ -1,0 +1,227 @@
+#include "core/commands/sync_device_changes.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/base/log.h"
+#include "core/items/backend_meta.h"
+#include "core/sync/email_window.h"
+
+namespace eas::commands {
+namespace {
+
+namespace as = wbxml::tags::AirSync;
+namespace em = wbxml::tags::Email;
+using Kind = SyncClientCommand::Kind;
+
+constexpr int kOk = 1;
+constexpr int kConversionError = 6;
+constexpr int kNotFound = 8;
+
+// Bounds on what one message may cost: the whole message up to 2 MiB; with
+// a truncation, that plus a margin for headers and the other alternative.
+constexpr std::uint32_t kMaxFetchBytes = 2u << 20;
+constexpr std::uint32_t kMinFetchBytes = 64u << 10;
+
+}  // namespace
+
+Result<FlagEdit> flagEditFrom(const wbxml::Element& data) {
+  FlagEdit edit;
+  for (const wbxml::Element& c : data.children()) {
+    if (c.tag() == em::Read) {
+      if (c.text() == "1") edit.set |= backend::kFlagSeen;
+      else if (c.text() == "0") edit.clear |= backend::kFlagSeen;
+      else return Status::InvalidArgument("sync.bad_item_data", "Read is not 0 or 1");
+    } else if (c.tag() == em::Flag) {
+      std::string_view status = c.childText(em::Status);
+      if (!c.firstChild() || status == "0") {
+        edit.clear |= backend::kFlagFlagged;  // an empty <Flag/> clears the flag
+      } else if (status == "2") {
+        edit.set |= backend::kFlagFlagged;
+      } else if (status == "1") {
+        // Complete: IMAP has no "done" state we could rely on; the flag goes.
+        edit.clear |= backend::kFlagFlagged;
+      } else {
+        return Status::InvalidArgument("sync.bad_item_data", "Flag Status is not 0, 1 or 2");
+      }
+    }
+    // Categories and the other properties: not stored (IMAP keywords need a
+    // backend verb we do not have yet).
+  }
+  edit.clear &= ~edit.set;
+  return edit;
+}
+
+std::uint32_t fetchCapFor(const items::BodyRequest& body) {
+  std::uint64_t want = 0;
+  bool whole = false;
+  if (body.preferences.empty()) {
+    if (body.truncation_bytes) want = std::max<std::uint64_t>(want, *body.truncation_bytes);
+    else whole = true;
+    if (body.mime_support > 0) {
+      if (body.mime_truncation_bytes) want = std::max<std::uint64_t>(want, *body.mime_truncation_bytes);
+      else whole = true;
+    }
+  }
+  for (const items::BodyPreference& p : body.preferences) {
+    if (p.truncation_size) want = std::max<std::uint64_t>(want, *p.truncation_size);
+    else whole = true;
+  }
+  if (whole) return kMaxFetchBytes;
+  // The text part may follow the headers and another alternative of
+  // similar size; HTML runs longer than its text.
+  const std::uint64_t cap = std::max<std::uint64_t>(kMinFetchBytes, want * 3 + 16384);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(cap, kMaxFetchBytes));
+}
+
+Result<std::vector<FetchedEmail>> fetchEmailItems(
+    backend::MailBackend& mail, const std::string& folder, const std::string& collection_id,
+    const std::vector<std::uint32_t>& uids, std::uint32_t cap) {
+  std::vector<FetchedEmail> out;
+  if (uids.empty()) return out;
+  std::vector<std::uint32_t> sorted = uids;
+  std::sort(sorted.begin(), sorted.end());
+  backend::FetchRequest what;
+  what.envelope = false;
+  what.bodyStructure = false;
+  what.sections.push_back({"", 0, cap});
+  auto fetched = mail.fetchMessages(folder, sorted, what);
+  if (!fetched.ok()) return fetched.status();
+  out.reserve(fetched->size());
+  for (backend::MessageData& d : *fetched) {
+    const std::string server_id = sync::itemServerId(collection_id, d.uid);
+    items::MessageMeta meta = items::metaFromBackend(d, server_id);
+    std::string_view bytes = d.sections.empty() ? std::string_view() : std::string_view(d.sections[0]);
+    auto item = items::parseEmail(bytes, meta);
+    if (!item.ok()) {
+      log::warn("sync: message " + server_id + " skipped: " + item.status().toString());
+      continue;
+    }
+    if (!item->warnings.empty()) {
+      std::string w;
+      for (const std::string& x : item->warnings) w += (w.empty() ? "" : ",") + x;
+      log::info("sync: message " + server_id + " sent with what could be read: " + w);
+    }
+    if (d.size > cap) item->warnings.push_back("sync.fetched_prefix");
+    out.push_back({d.uid, d.flags, std::move(*item)});
+  }
+  return out;
+}
+
+Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
+                                               const DeviceChangesInput& in) {
+  DeviceChangesResult out;
+  const std::string& cid = in.collection->collection_id;
+  std::map<std::string, const storage::ItemEntry*> by_sid;
+  for (const storage::ItemEntry& e : *in.items) by_sid.emplace(e.server_id, &e);
+  std::vector<std::uint32_t> fetch_uids;
+  std::vector<std::string> fetch_sids;
+
+  auto fail = [&](const SyncClientCommand& c, int status) {
+    SyncItemResponse r;
+    r.kind = c.kind;
+    r.server_id = c.server_id;
+    r.client_id = c.client_id;
+    r.status = status;
+    out.responses.push_back(std::move(r));
+  };
+
+  for (const SyncClientCommand& c : in.collection->commands) {
+    if (c.kind == Kind::kAdd) {
+      // Email Add is not allowed before 16.0 and Drafts editing is not done.
+      fail(c, kConversionError);
+      continue;
+    }
+    auto uid = sync::itemUid(cid, c.server_id);
+    auto it = by_sid.find(c.server_id);
+    if (!uid || it == by_sid.end()) {
+      fail(c, kNotFound);
+      continue;
+    }
+    if (c.kind == Kind::kFetch) {
+      fetch_uids.push_back(*uid);
+      fetch_sids.push_back(c.server_id);
+      continue;
+    }
+    if (c.kind == Kind::kChange) {
+      auto edit = flagEditFrom(*c.application_data);
+      if (!edit.ok()) {
+        log::info("sync: change of " + c.server_id + " refused: " + edit.status().toString());
+        fail(c, kConversionError);
+        continue;
+      }
+      if (edit->set) {
+        if (Status s = mail.setFlags(in.folder, {*uid}, edit->set); !s.ok()) {
+          if (s.reason() == "imap.unavailable") return s;
+          fail(c, kNotFound);
+          continue;
+        }
+      }
+      if (edit->clear) {
+        if (Status s = mail.clearFlags(in.folder, {*uid}, edit->clear); !s.ok()) {
+          if (s.reason() == "imap.unavailable") return s;
+          fail(c, kNotFound);
+          continue;
+        }
+      }
+      storage::ItemEntry e = *it->second;
+      std::uint32_t flags = sync::flagsFromText(e.flags);
+      flags = (flags | edit->set) & ~edit->clear;
+      e.flags = sync::flagsText(flags);
+      out.item_changes.push_back({storage::ItemChange::Kind::kPut, std::move(e)});
+      continue;
+    }
+    // Delete.
+    Status s;
+    if (in.collection->deletes_as_moves && !in.trash_folder.empty() && in.trash_folder != in.folder) {
+      auto moved = mail.moveMessages(in.folder, {*uid}, in.trash_folder);
+      s = moved.status();
+    } else {
+      s = mail.deleteMessages(in.folder, {*uid});
+    }
+    if (!s.ok()) {
+      if (s.reason() == "imap.unavailable") return s;
+      log::info("sync: delete of " + c.server_id + " failed: " + s.toString());
+      fail(c, kNotFound);
+      continue;
+    }
+    storage::ItemChange del;
+    del.kind = storage::ItemChange::Kind::kDelete;
+    del.item.server_id = c.server_id;
+    out.item_changes.push_back(std::move(del));
+    by_sid.erase(c.server_id);
+  }
+
+  if (!fetch_uids.empty()) {
+    auto items = fetchEmailItems(mail, in.folder, cid, fetch_uids, in.fetch_cap);
+    if (!items.ok()) {
+      if (items.status().reason() == "imap.unavailable") return items.status();
+      for (const std::string& sid : fetch_sids) {
+        SyncItemResponse r;
+        r.kind = Kind::kFetch;
+        r.server_id = sid;
+        r.status = kNotFound;
+        out.responses.push_back(std::move(r));
+      }
+    } else {
+      std::map<std::uint32_t, items::EmailItem*> got;
+      for (FetchedEmail& f : *items) got.emplace(f.uid, &f.item);
+      for (std::size_t i = 0; i < fetch_uids.size(); ++i) {
+        SyncItemResponse r;
+        r.kind = Kind::kFetch;
+        r.server_id = fetch_sids[i];
+        auto g = got.find(fetch_uids[i]);
+        if (g == got.end()) {
+          r.status = kNotFound;
+        } else {
+          r.status = kOk;
+          r.item = *g->second;
+        }
+        out.responses.push_back(std::move(r));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace eas::commands

@@ -1,0 +1,71 @@
+// The device's <Commands> in a Sync of an Email collection, applied to the
+// backend: Change (Read, Flag), Delete (DeletesAsMoves: to the Deleted
+// Items folder, else expunged), Fetch, Add (refused: Status 6). What the
+// device did is recorded in the item map so it is not echoed back.
+// I/O glue; the results are plain values the Sync command writes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/backends/mail_backend.h"
+#include "core/commands/sync_request.h"
+#include "core/items/email_item.h"
+#include "storage/metadata_store.h"
+
+namespace eas::commands {
+
+// What a Read / Flag change asks of the IMAP flags.
+struct FlagEdit {
+  std::uint32_t set = 0;
+  std::uint32_t clear = 0;
+};
+// From a Change's ApplicationData. Fails (Status 6) with sync.bad_item_data
+// for a non-boolean Read or a Flag Status other than 0, 1, 2.
+Result<FlagEdit> flagEditFrom(const wbxml::Element& application_data);
+
+struct SyncItemResponse {
+  SyncClientCommand::Kind kind = SyncClientCommand::Kind::kChange;
+  std::string server_id, client_id;
+  int status = 1;
+  std::optional<items::EmailItem> item;  // Fetch with Status 1
+};
+
+struct DeviceChangesResult {
+  std::vector<SyncItemResponse> responses;     // only what the spec answers
+  std::vector<storage::ItemChange> item_changes;
+};
+
+struct DeviceChangesInput {
+  const SyncCollectionRequest* collection = nullptr;
+  std::string folder;        // IMAP name of the collection
+  std::string trash_folder;  // IMAP name of the type-4 folder, "" if none
+  const std::vector<storage::ItemEntry>* items = nullptr;  // the state's item map
+  std::uint32_t fetch_cap = 0;  // bytes fetched per message for Fetch (fetchCapFor)
+};
+
+// Backend failures that should end the whole Sync in Status 16
+// (imap.unavailable) are returned as errors; everything item-level is a
+// response status.
+Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
+                                               const DeviceChangesInput& in);
+
+struct FetchedEmail {
+  std::uint32_t uid = 0;
+  std::uint32_t flags = 0;  // MessageFlag bits as fetched
+  items::EmailItem item;
+};
+// Fetches and parses messages of one folder (one UID FETCH of at most `cap`
+// bytes per message). Messages that vanished are absent; one that fails to
+// parse is logged and absent. Sorted by UID.
+Result<std::vector<FetchedEmail>> fetchEmailItems(
+    backend::MailBackend& mail, const std::string& folder, const std::string& collection_id,
+    const std::vector<std::uint32_t>& uids, std::uint32_t cap);
+
+// How many bytes of each message to fetch for this body request: enough for
+// the requested truncation with a margin, bounded (nullopt: never).
+std::uint32_t fetchCapFor(const items::BodyRequest& body);
+
+}  // namespace eas::commands

@@ -1,0 +1,698 @@
+// Sync of Email collections end to end: device -> nginx -> eas-fcgi ->
+// Dovecot, with the eas_stack fixture's store. Every test works in IMAP
+// folders of its own (names carry the pid and a counter) and DeviceIds of
+// its own, so reruns and the other mail tests never see each other's
+// messages or state. Mail is seeded and changed over IMAP with the
+// project's own backend (APPEND, STORE, MOVE, EXPUNGE).
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/backends/imap/imap_backend.h"
+#include "core/wbxml/wbxml.h"
+#include "test/integration/common/env_file.h"
+#include "test/integration/common/request_bodies.h"
+#include "test/integration/common/test_client.h"
+
+namespace as = eas::wbxml::tags::AirSync;
+namespace asb = eas::wbxml::tags::AirSyncBase;
+namespace em = eas::wbxml::tags::Email;
+namespace fh = eas::wbxml::tags::FolderHierarchy;
+using eas::testing::EasRequest;
+using eas::testing::EnvFile;
+using eas::testing::HttpReply;
+using eas::testing::TestClient;
+
+namespace {
+
+struct Item {
+  std::string server_id;
+  std::string subject;
+  std::string read;  // "0" / "1" / "" when absent
+  bool has_flag = false;
+  std::string flag_status;  // "" for an empty <Flag/>
+  std::string body;         // AirSyncBase Body/Data or (2.5) Email:Body
+  bool email_body_25 = false;
+  bool airsyncbase_body = false;
+};
+
+struct ItemResponse {
+  std::string kind, server_id, client_id;
+  int status = 0;
+  std::string subject;  // Fetch
+};
+
+struct CollectionReply {
+  std::string collection_id;
+  std::string sync_key;
+  std::string class_name;
+  int status = -1;
+  bool more = false;
+  std::vector<Item> adds, changes;
+  std::vector<std::string> deletes;
+  std::vector<ItemResponse> responses;
+};
+
+struct SyncReply {
+  int http = 0;
+  int top_status = 0;  // <Sync><Status> (0: absent)
+  int limit = 0;
+  std::string body;
+  std::vector<CollectionReply> collections;
+  const CollectionReply* of(const std::string& id) const {
+    for (const auto& c : collections)
+      if (c.collection_id == id) return &c;
+    return nullptr;
+  }
+};
+
+Item readItem(const eas::wbxml::Element& e) {
+  Item it;
+  it.server_id = std::string(e.childText(as::ServerId));
+  if (const auto* data = e.child(as::ApplicationData)) {
+    it.subject = std::string(data->childText(em::Subject));
+    it.read = std::string(data->childText(em::Read));
+    if (const auto* flag = data->child(em::Flag)) {
+      it.has_flag = true;
+      it.flag_status = std::string(flag->childText(em::Status));
+    }
+    if (const auto* body = data->child(asb::Body)) {
+      it.airsyncbase_body = true;
+      it.body = std::string(body->childText(asb::Data));
+    }
+    if (data->child(em::Body)) {
+      it.email_body_25 = true;
+      it.body = std::string(data->childText(em::Body));
+    }
+  }
+  return it;
+}
+
+SyncReply readSync(const HttpReply& reply) {
+  SyncReply s;
+  s.http = reply.status;
+  s.body = reply.body;
+  if (reply.status != 200 || reply.body.empty()) return s;
+  auto doc = eas::wbxml::decode(reply.body);
+  REQUIRE(doc.ok());
+  const eas::wbxml::Element& root = doc->root();
+  REQUIRE(root.tag() == as::Sync);
+  s.top_status = std::atoi(std::string(root.childText(as::Status, "0")).c_str());
+  s.limit = std::atoi(std::string(root.childText(as::Limit, "0")).c_str());
+  if (const auto* colls = root.child(as::Collections)) {
+    for (const eas::wbxml::Element& c : colls->children()) {
+      CollectionReply cr;
+      cr.collection_id = std::string(c.childText(as::CollectionId));
+      cr.sync_key = std::string(c.childText(as::SyncKey));
+      cr.class_name = std::string(c.childText(as::Class));
+      cr.status = std::atoi(std::string(c.childText(as::Status, "-1")).c_str());
+      cr.more = c.hasChild(as::MoreAvailable);
+      if (const auto* cmds = c.child(as::Commands)) {
+        for (const eas::wbxml::Element& k : cmds->children()) {
+          if (k.tag() == as::Add) cr.adds.push_back(readItem(k));
+          else if (k.tag() == as::Change) cr.changes.push_back(readItem(k));
+          else if (k.tag() == as::Delete) cr.deletes.push_back(std::string(k.childText(as::ServerId)));
+        }
+      }
+      if (const auto* rs = c.child(as::Responses)) {
+        for (const eas::wbxml::Element& k : rs->children()) {
+          ItemResponse r;
+          r.kind = std::string(eas::wbxml::tagName(k.tag()));
+          r.server_id = std::string(k.childText(as::ServerId));
+          r.client_id = std::string(k.childText(as::ClientId));
+          r.status = std::atoi(std::string(k.childText(as::Status, "-1")).c_str());
+          if (const auto* data = k.child(as::ApplicationData))
+            r.subject = std::string(data->childText(em::Subject));
+          cr.responses.push_back(r);
+        }
+      }
+      s.collections.push_back(std::move(cr));
+    }
+  }
+  return s;
+}
+
+// One collection of a request.
+struct CollectionSpec {
+  std::string key, id;
+  std::optional<int> window;
+  std::optional<bool> get_changes;
+  std::optional<int> deletes_as_moves;
+  int body_type = 1;               // 0: no Options
+  std::optional<int> truncation;   // TruncationSize, or 2.5 Truncation code
+  std::optional<int> filter;
+  bool v25 = false;                // Class, 2.5 options
+  std::function<void(eas::wbxml::Writer&)> commands;
+};
+
+CollectionSpec coll(std::string key, std::string id) {
+  CollectionSpec c;
+  c.key = std::move(key);
+  c.id = std::move(id);
+  return c;
+}
+
+std::string syncRequest(const std::vector<CollectionSpec>& specs,
+                        const std::function<void(eas::wbxml::Writer&)>& top = {}) {
+  std::string out;
+  eas::wbxml::Writer w(&out);
+  w.start(as::Sync).start(as::Collections);
+  for (const CollectionSpec& c : specs) {
+    w.start(as::Collection);
+    if (c.v25) w.element(as::Class, "Email");
+    w.element(as::SyncKey, c.key).element(as::CollectionId, c.id);
+    if (c.deletes_as_moves) w.element(as::DeletesAsMoves, static_cast<std::int64_t>(*c.deletes_as_moves));
+    if (c.get_changes) w.element(as::GetChanges, static_cast<std::int64_t>(*c.get_changes ? 1 : 0));
+    if (c.window) w.element(as::WindowSize, static_cast<std::int64_t>(*c.window));
+    if (c.body_type != 0) {
+      w.start(as::Options);
+      if (c.filter) w.element(as::FilterType, static_cast<std::int64_t>(*c.filter));
+      if (c.v25) {
+        if (c.truncation) w.element(as::Truncation, static_cast<std::int64_t>(*c.truncation));
+      } else {
+        w.start(asb::BodyPreference).element(asb::Type, static_cast<std::int64_t>(c.body_type));
+        if (c.truncation) w.element(asb::TruncationSize, static_cast<std::int64_t>(*c.truncation));
+        w.end();
+      }
+      w.end();
+    }
+    if (c.commands) {
+      w.start(as::Commands);
+      c.commands(w);
+      w.end();
+    }
+    w.end();
+  }
+  w.end();
+  if (top) top(w);
+  w.end();
+  w.flush();
+  return out;
+}
+
+std::string message(const std::string& subject, const std::string& body) {
+  return "From: Sender <sender@example.test>\r\nTo: alice@example.test\r\nSubject: " + subject +
+         "\r\nDate: Tue, 01 Dec 2026 08:00:00 +0000\r\nMessage-ID: <" + subject +
+         "@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+         body + "\r\n";
+}
+
+struct Stack {
+  EnvFile env = EnvFile::loadFixture("eas_stack");
+  TestClient client{env.get("EAS_URL")};
+  eas::backend::imap::ImapSessionPool pool{imapConfig()};
+  std::string tag = std::to_string(::getpid());
+  int counter = 0;
+
+  Stack() { client.setSourceAddress("127.0.5.7"); }
+
+  eas::backend::imap::ImapConfig imapConfig() const {
+    eas::backend::imap::ImapConfig c;
+    c.host = env.get("IMAP_HOST");
+    c.port = std::atoi(env.get("IMAP_PORT").c_str());
+    return c;
+  }
+  std::string user(int n = 1) const { return env.testUser(n); }
+  std::unique_ptr<eas::backend::MailBackend> imap(int n = 1) {
+    return pool.backendFor(env.testUser(n), env.testPassword(n));
+  }
+  std::string unique(const std::string& prefix) { return prefix + tag + "x" + std::to_string(++counter); }
+
+  // A new folder with `n` messages "<folder>-<i>"; returns the UIDs.
+  std::vector<std::uint32_t> seed(const std::string& folder, int n, int user_n = 1) {
+    auto mail = imap(user_n);
+    REQUIRE(mail->createFolder(folder).ok());
+    std::vector<std::uint32_t> uids;
+    for (int i = 0; i < n; ++i) {
+      auto uid = mail->appendMessage(folder, message(folder + "-" + std::to_string(i), "Body " + std::to_string(i)), 0);
+      REQUIRE(uid.ok());
+      uids.push_back(*uid);
+    }
+    return uids;
+  }
+
+  HttpReply post(const std::string& cmd, const std::string& device, const std::string& version,
+                 const std::string& body, int user_n = 1) {
+    EasRequest r;
+    r.cmd = cmd;
+    r.user = env.testUser(user_n);
+    r.password = env.testPassword(user_n);
+    r.device_id = device;
+    r.protocol_version = version;
+    r.body = body;
+    return client.post(r);
+  }
+
+  // FolderSync from 0: display name -> ServerId.
+  std::map<std::string, std::string> folders(const std::string& device, const std::string& version = "14.1",
+                                             int user_n = 1) {
+    HttpReply reply = post("FolderSync", device, version, eas::testing::folderSyncBody("0"), user_n);
+    REQUIRE(reply.status == 200);
+    auto doc = eas::wbxml::decode(reply.body);
+    REQUIRE(doc.ok());
+    std::map<std::string, std::string> out;
+    if (const auto* ch = doc->root().child(fh::Changes))
+      for (const eas::wbxml::Element& c : ch->children())
+        if (c.tag() == fh::Add)
+          out[std::string(c.childText(fh::DisplayName))] = std::string(c.childText(fh::ServerId));
+    return out;
+  }
+
+  SyncReply sync(const std::string& device, const std::string& version,
+                 const std::vector<CollectionSpec>& specs, int user_n = 1) {
+    HttpReply reply = post("Sync", device, version, syncRequest(specs), user_n);
+    INFO(reply.error << " " << eas::testing::toXmlForLog(reply.body));
+    REQUIRE(reply.status == 200);
+    return readSync(reply);
+  }
+
+  SyncReply syncRaw(const std::string& device, const std::string& version, const std::string& body,
+                    int user_n = 1) {
+    HttpReply reply = post("Sync", device, version, body, user_n);
+    INFO(reply.error << " " << eas::testing::toXmlForLog(reply.body));
+    return readSync(reply);
+  }
+
+  // Key 0, then windows until MoreAvailable is gone. Returns the last reply
+  // and every Add seen (in order).
+  std::vector<Item> syncAll(const std::string& device, const std::string& version, CollectionSpec spec,
+                            std::string* key_out, int* windows = nullptr, int user_n = 1) {
+    spec.key = "0";
+    CollectionSpec first = spec;
+    first.get_changes.reset();
+    SyncReply r0 = sync(device, version, {first}, user_n);
+    REQUIRE(r0.collections.size() == 1);
+    REQUIRE(r0.collections[0].status == 1);
+    CHECK(r0.collections[0].adds.empty());
+    std::string key = r0.collections[0].sync_key;
+    std::vector<Item> all;
+    for (int i = 0; i < 200; ++i) {
+      spec.key = key;
+      SyncReply r = sync(device, version, {spec}, user_n);
+      REQUIRE(r.collections.size() == 1);
+      REQUIRE(r.collections[0].status == 1);
+      for (const Item& a : r.collections[0].adds) all.push_back(a);
+      key = r.collections[0].sync_key;
+      if (windows) ++*windows;
+      if (!r.collections[0].more) break;
+    }
+    *key_out = key;
+    return all;
+  }
+};
+
+std::set<std::string> subjects(const std::vector<Item>& items) {
+  std::set<std::string> out;
+  for (const Item& i : items) out.insert(i.subject);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("initial sync: key 0 has no items, then windows send every message once",
+          "[integration][sync]") {
+  Stack s;
+  const std::string folder = s.unique("SyncInit");
+  s.seed(folder, 25);
+  const std::string dev = s.unique("SI");
+  auto map = s.folders(dev);
+  REQUIRE(map.count(folder));
+  CollectionSpec spec;
+  spec.id = map[folder];
+  spec.window = 10;
+  spec.truncation = 200;
+  int windows = 0;
+  std::string key;
+  std::vector<Item> all = s.syncAll(dev, "14.1", spec, &key, &windows);
+  CHECK(windows == 3);
+  CHECK(all.size() == 25);
+  std::set<std::string> ids;
+  for (const Item& i : all) ids.insert(i.server_id);
+  CHECK(ids.size() == 25);  // no message twice
+  CHECK(subjects(all).size() == 25);
+  CHECK(subjects(all).count(folder + "-0"));
+  CHECK(subjects(all).count(folder + "-24"));
+  CHECK(all.front().subject == folder + "-24");  // newest first
+  CHECK(all.front().airsyncbase_body);
+  CHECK(all.front().body.find("Body 24") != std::string::npos);
+  CHECK(all.front().read == "0");
+
+  // Nothing changed: the same key, no commands.
+  spec.key = key;
+  SyncReply idle = s.sync(dev, "14.1", {spec});
+  REQUIRE(idle.collections.size() == 1);
+  CHECK(idle.collections[0].status == 1);
+  CHECK(idle.collections[0].sync_key == key);
+  CHECK(idle.collections[0].adds.empty());
+  CHECK_FALSE(idle.collections[0].more);
+  CHECK(s.imap()->deleteFolder(folder).ok());
+}
+
+TEST_CASE("changes made over IMAP show in the next Sync", "[integration][sync]") {
+  Stack s;
+  const std::string folder = s.unique("SyncChg"), other = s.unique("SyncChgOther");
+  std::vector<std::uint32_t> uids = s.seed(folder, 5);
+  REQUIRE(s.imap()->createFolder(other).ok());
+  const std::string dev = s.unique("SC");
+  auto map = s.folders(dev);
+  CollectionSpec spec;
+  spec.id = map[folder];
+  std::string key;
+  std::vector<Item> all = s.syncAll(dev, "14.1", spec, &key);
+  REQUIRE(all.size() == 5);
+  auto sid = [&](std::uint32_t uid) { return spec.id + ":" + std::to_string(uid); };
+
+  auto mail = s.imap();
+  auto fresh = mail->appendMessage(folder, message(folder + "-new", "fresh"), 0);
+  REQUIRE(fresh.ok());
+  REQUIRE(mail->setFlags(folder, {uids[0]}, eas::backend::kFlagSeen).ok());
+  REQUIRE(mail->setFlags(folder, {uids[1]}, eas::backend::kFlagFlagged).ok());
+  REQUIRE(mail->deleteMessages(folder, {uids[2]}).ok());
+  REQUIRE(mail->moveMessages(folder, {uids[3]}, other).ok());
+  mail.reset();
+
+  spec.key = key;
+  SyncReply r = s.sync(dev, "14.1", {spec});
+  REQUIRE(r.collections.size() == 1);
+  const CollectionReply& c = r.collections[0];
+  INFO(eas::testing::toXmlForLog(r.body));
+  CHECK(c.status == 1);
+  CHECK(c.sync_key != key);
+  REQUIRE(c.adds.size() == 1);
+  CHECK(c.adds[0].subject == folder + "-new");
+  CHECK(c.adds[0].server_id == sid(*fresh));
+  std::set<std::string> deleted(c.deletes.begin(), c.deletes.end());
+  CHECK(deleted == std::set<std::string>{sid(uids[2]), sid(uids[3])});
+  std::map<std::string, Item> changed;
+  for (const Item& i : c.changes) changed[i.server_id] = i;
+  REQUIRE(changed.count(sid(uids[0])));
+  CHECK(changed[sid(uids[0])].read == "1");
+  REQUIRE(changed.count(sid(uids[1])));
+  CHECK(changed[sid(uids[1])].read == "0");
+  CHECK(changed[sid(uids[1])].flag_status == "2");
+  CHECK(changed.size() == 2);
+
+  // And then quiet again.
+  spec.key = c.sync_key;
+  SyncReply quiet = s.sync(dev, "14.1", {spec});
+  CHECK(quiet.collections[0].sync_key == c.sync_key);
+  CHECK(quiet.collections[0].adds.empty());
+  CHECK(quiet.collections[0].changes.empty());
+  CHECK(quiet.collections[0].deletes.empty());
+  CHECK(s.imap()->deleteFolder(folder).ok());
+  CHECK(s.imap()->deleteFolder(other).ok());
+}
+
+TEST_CASE("a resent SyncKey gets the same answer; older keys get Status 3", "[integration][sync]") {
+  Stack s;
+  const std::string folder = s.unique("SyncReplay");
+  s.seed(folder, 6);
+  const std::string dev = s.unique("SR");
+  auto map = s.folders(dev);
+  CollectionSpec spec;
+  spec.id = map[folder];
+  spec.window = 4;
+  SyncReply k0 = s.sync(dev, "14.1", {coll("0", spec.id)});
+  const std::string k1 = k0.collections.at(0).sync_key;
+  spec.key = k1;
+  SyncReply first = s.sync(dev, "14.1", {spec});
+  REQUIRE(first.collections.at(0).adds.size() == 4);
+  CHECK(first.collections[0].more);
+  // The answer was lost: the same key again gives the same bytes.
+  SyncReply again = s.sync(dev, "14.1", {spec});
+  CHECK(again.body == first.body);
+  const std::string k2 = first.collections[0].sync_key;
+  spec.key = k2;
+  SyncReply second = s.sync(dev, "14.1", {spec});
+  REQUIRE(second.collections.at(0).status == 1);
+  CHECK(second.collections[0].adds.size() == 2);
+  CHECK_FALSE(second.collections[0].more);
+  std::set<std::string> ids;
+  for (const auto* r : {&first, &second})
+    for (const Item& i : r->collections[0].adds) ids.insert(i.server_id);
+  CHECK(ids.size() == 6);
+  // k1 is now older than the previous key; 999 never existed.
+  spec.key = k1;
+  CHECK(s.sync(dev, "14.1", {spec}).collections.at(0).status == 3);
+  spec.key = "999";
+  SyncReply unknown = s.sync(dev, "14.1", {spec});
+  CHECK(unknown.collections.at(0).status == 3);
+  CHECK(unknown.collections[0].sync_key == "0");
+  spec.key = "abc";
+  CHECK(s.sync(dev, "14.1", {spec}).collections.at(0).status == 3);
+  CHECK(s.imap()->deleteFolder(folder).ok());
+}
+
+TEST_CASE("two devices of one user have independent states; other users are refused",
+          "[integration][sync]") {
+  Stack s;
+  const std::string folder = s.unique("SyncTwo");
+  s.seed(folder, 3);
+  const std::string a = s.unique("TA"), b = s.unique("TB");
+  auto map_a = s.folders(a);
+  auto map_b = s.folders(b);
+  REQUIRE(map_a[folder] == map_b[folder]);  // ids are per user's folder, minted per device
+  CollectionSpec spec;
+  spec.id = map_a[folder];
+  std::string key_a, key_b;
+  CHECK(s.syncAll(a, "14.1", spec, &key_a).size() == 3);
+  spec.id = map_b[folder];
+  CHECK(s.syncAll(b, "14.1", spec, &key_b).size() == 3);
+  REQUIRE(s.imap()->appendMessage(folder, message(folder + "-late", "x"), 0).ok());
+  // A takes the new mail; B still gets it afterwards.
+  spec.id = map_a[folder];
+  spec.key = key_a;
+  CHECK(s.sync(a, "14.1", {spec}).collections.at(0).adds.size() == 1);
+  spec.id = map_b[folder];
+  spec.key = key_b;
+  SyncReply rb = s.sync(b, "14.1", {spec});
+  REQUIRE(rb.collections.at(0).adds.size() == 1);
+  CHECK(rb.collections[0].adds[0].subject == folder + "-late");
+
+  // Bob, with Alice's DeviceId and Alice's key for Alice's collection: his
+  // device has no such collection (12) or, if his own hierarchy happens to
+  // use that id, never Alice's messages.
+  s.folders(a, "14.1", 2);
+  spec.id = map_a[folder];
+  spec.key = key_a;
+  SyncReply bob = s.sync(a, "14.1", {spec}, 2);
+  REQUIRE(bob.collections.size() == 1);
+  if (bob.collections[0].status == 1) {
+    for (const Item& i : bob.collections[0].adds) CHECK(i.subject.find(folder) == std::string::npos);
+  } else {
+    CHECK((bob.collections[0].status == 12 || bob.collections[0].status == 3));
+  }
+  // A collection id nobody has: 12 (FolderSync first).
+  spec.id = "987654";
+  CHECK(s.sync(a, "14.1", {spec}).collections.at(0).status == 12);
+  CHECK(s.imap()->deleteFolder(folder).ok());
+}
+
+TEST_CASE("several collections in one request, each with its own key", "[integration][sync]") {
+  Stack s;
+  const std::string f1 = s.unique("SyncM1"), f2 = s.unique("SyncM2");
+  s.seed(f1, 2);
+  s.seed(f2, 3);
+  const std::string dev = s.unique("SM");
+  auto map = s.folders(dev);
+  SyncReply r0 = s.sync(dev, "14.1", {coll("0", map[f1]), coll("0", map[f2])});
+  REQUIRE(r0.collections.size() == 2);
+  CollectionSpec c1 = coll(r0.of(map[f1])->sync_key, map[f1]), c2 = coll(r0.of(map[f2])->sync_key, map[f2]);
+  SyncReply r1 = s.sync(dev, "14.1", {c1, c2});
+  REQUIRE(r1.collections.size() == 2);
+  CHECK(r1.of(map[f1])->adds.size() == 2);
+  CHECK(r1.of(map[f2])->adds.size() == 3);
+  // One collection resent with its previous key, the other current: one
+  // replays, the other answers afresh.
+  REQUIRE(s.imap()->appendMessage(f2, message(f2 + "-more", "x"), 0).ok());
+  c2.key = r1.of(map[f2])->sync_key;
+  SyncReply r2 = s.sync(dev, "14.1", {c1, c2});
+  REQUIRE(r2.collections.size() == 2);
+  CHECK(r2.of(map[f1])->adds.size() == 2);  // replayed
+  CHECK(r2.of(map[f1])->sync_key == r1.of(map[f1])->sync_key);
+  REQUIRE(r2.of(map[f2])->adds.size() == 1);
+  CHECK(r2.of(map[f2])->adds[0].subject == f2 + "-more");
+
+  // 12.1+: the empty request repeats the last one (current keys).
+  REQUIRE(s.imap()->appendMessage(f1, message(f1 + "-empty", "x"), 0).ok());
+  SyncReply empty = s.syncRaw(dev, "14.1", "");
+  REQUIRE(empty.http == 200);
+  REQUIRE(empty.collections.size() == 2);
+  REQUIRE(empty.of(map[f1])->adds.size() == 1);
+  CHECK(empty.of(map[f1])->adds[0].subject == f1 + "-empty");
+  CHECK(empty.of(map[f2])->adds.empty());
+  // A device that never sent a full Sync: Status 13.
+  SyncReply none = s.syncRaw(s.unique("SN"), "14.1", "");
+  CHECK(none.top_status == 13);
+  CHECK(s.imap()->deleteFolder(f1).ok());
+  CHECK(s.imap()->deleteFolder(f2).ok());
+}
+
+TEST_CASE("request errors: Status 4, 14 with Limit", "[integration][sync]") {
+  Stack s;
+  const std::string dev = s.unique("SE");
+  auto map = s.folders(dev);
+  REQUIRE(map.count("Inbox") + map.count("INBOX") > 0);
+  const std::string inbox = map.count("Inbox") ? map["Inbox"] : map["INBOX"];
+  CollectionSpec bad = coll("0", inbox);
+  bad.get_changes = true;
+  CHECK(s.syncRaw(dev, "14.1", syncRequest({bad})).top_status == 4);
+  SyncReply hb = s.syncRaw(dev, "14.1", syncRequest({coll("0", inbox)}, [](eas::wbxml::Writer& w) {
+    w.element(as::HeartbeatInterval, std::int64_t{10});
+  }));
+  CHECK(hb.top_status == 14);
+  CHECK(hb.limit == 60);
+  SyncReply wait = s.syncRaw(dev, "12.1", syncRequest({coll("0", inbox)}, [](eas::wbxml::Writer& w) {
+    w.element(as::Wait, std::int64_t{90});
+  }));
+  CHECK(wait.top_status == 14);
+  CHECK(wait.limit == 59);
+}
+
+TEST_CASE("2.5, 14.1 and 16.1 output shapes", "[integration][sync]") {
+  Stack s;
+  const std::string folder = s.unique("SyncShape");
+  s.seed(folder, 1);
+  for (const std::string version : {"2.5", "14.1", "16.1"}) {
+    INFO(version);
+    const std::string dev = s.unique("SV");
+    auto map = s.folders(dev, version);
+    CollectionSpec spec;
+    spec.id = map[folder];
+    spec.v25 = version == "2.5";
+    if (spec.v25) spec.truncation = 9;  // all
+    std::string key;
+    std::vector<Item> all = s.syncAll(dev, version, spec, &key);
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].subject == folder + "-0");
+    CHECK(all[0].body.find("Body 0") != std::string::npos);
+    if (version == "2.5") {
+      CHECK(all[0].email_body_25);
+      CHECK_FALSE(all[0].airsyncbase_body);
+      CHECK_FALSE(all[0].has_flag);
+    } else {
+      CHECK(all[0].airsyncbase_body);
+      CHECK_FALSE(all[0].email_body_25);
+      CHECK(all[0].has_flag);
+    }
+    // Class is in a <=12.1 response only.
+    spec.key = key;
+    SyncReply r = s.sync(dev, version, {spec});
+    CHECK((r.collections.at(0).class_name == "Email") == (version == "2.5"));
+  }
+  CHECK(s.imap()->deleteFolder(folder).ok());
+}
+
+TEST_CASE("device changes: Read, Flag, Delete and Fetch reach IMAP and are not echoed",
+          "[integration][sync]") {
+  Stack s;
+  const std::string folder = s.unique("SyncDev");
+  std::vector<std::uint32_t> uids = s.seed(folder, 4);
+  const std::string dev = s.unique("SD");
+  auto map = s.folders(dev);
+  CollectionSpec spec;
+  spec.id = map[folder];
+  std::string key;
+  REQUIRE(s.syncAll(dev, "14.1", spec, &key).size() == 4);
+  auto sid = [&](std::uint32_t uid) { return spec.id + ":" + std::to_string(uid); };
+
+  spec.key = key;
+  spec.commands = [&](eas::wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid(uids[0])).start(as::ApplicationData);
+    w.element(em::Read, "1").end().end();
+    w.start(as::Change).element(as::ServerId, sid(uids[1])).start(as::ApplicationData);
+    w.start(em::Flag).element(em::Status, "2").element(em::FlagType, "for Follow Up").end();
+    w.end().end();
+    w.start(as::Delete).element(as::ServerId, sid(uids[2])).end();
+    w.start(as::Fetch).element(as::ServerId, sid(uids[3])).end();
+    w.start(as::Change).element(as::ServerId, spec.id + ":999999").start(as::ApplicationData);
+    w.element(em::Read, "1").end().end();
+    w.start(as::Change).element(as::ServerId, sid(uids[3])).start(as::ApplicationData);
+    w.element(em::Read, "yes").end().end();
+  };
+  SyncReply r = s.sync(dev, "14.1", {spec});
+  REQUIRE(r.collections.size() == 1);
+  const CollectionReply& c = r.collections[0];
+  INFO(eas::testing::toXmlForLog(r.body));
+  CHECK(c.status == 1);
+  CHECK(c.sync_key != key);
+  std::map<std::string, ItemResponse> resp;
+  for (const ItemResponse& x : c.responses) resp[x.kind + " " + x.server_id] = x;
+  CHECK(resp.size() == 3);  // silence means success for the others
+  CHECK(resp["Fetch " + sid(uids[3])].status == 1);
+  CHECK(resp["Fetch " + sid(uids[3])].subject == folder + "-3");
+  CHECK(resp["Change " + spec.id + ":999999"].status == 8);
+  CHECK(resp["Change " + sid(uids[3])].status == 6);
+  // Not echoed back as server changes.
+  CHECK(c.changes.empty());
+  CHECK(c.deletes.empty());
+  CHECK(c.adds.empty());
+
+  auto mail = s.imap();
+  eas::backend::FetchRequest what;
+  what.envelope = false;
+  what.bodyStructure = false;
+  auto got = mail->fetchMessages(folder, uids, what);
+  REQUIRE(got.ok());
+  std::map<std::uint32_t, std::uint32_t> flags;
+  for (const auto& m : *got) flags[m.uid] = m.flags;
+  CHECK((flags[uids[0]] & eas::backend::kFlagSeen));
+  CHECK((flags[uids[1]] & eas::backend::kFlagFlagged));
+  CHECK_FALSE((flags[uids[1]] & eas::backend::kFlagSeen));
+  CHECK(flags.count(uids[2]) == 0);  // moved to Deleted Items or expunged
+  CHECK(flags.count(uids[3]) == 1);
+
+  spec.key = c.sync_key;
+  spec.commands = nullptr;
+  SyncReply quiet = s.sync(dev, "14.1", {spec});
+  CHECK(quiet.collections.at(0).changes.empty());
+  CHECK(quiet.collections.at(0).deletes.empty());
+  CHECK(quiet.collections.at(0).sync_key == c.sync_key);
+  CHECK(mail->deleteFolder(folder).ok());
+}
+
+TEST_CASE("a dropped IMAP connection mid-Sync: retry status or clean retry, no lost state",
+          "[integration][sync]") {
+  Stack s;
+  EnvFile dovecot = EnvFile::loadFixture("dovecot");
+  const std::string folder = s.unique("SyncKick");
+  s.seed(folder, 12);
+  const std::string dev = s.unique("SK");
+  auto map = s.folders(dev);
+  CollectionSpec spec;
+  spec.id = map[folder];
+  spec.window = 5;
+  SyncReply k0 = s.sync(dev, "14.1", {coll("0", spec.id)});
+  std::string key = k0.collections.at(0).sync_key;
+  std::set<std::string> seen;
+  int statuses16 = 0;
+  for (int round = 0; round < 12; ++round) {
+    // Kick every session of the user: the worker's pooled connection dies.
+    const std::string cmd = "doveadm -c " + dovecot.get("DOVECOT_CONF") + " kick " + s.user() +
+                            " >/dev/null 2>&1";
+    CHECK(std::system(cmd.c_str()) != -1);
+    spec.key = key;
+    SyncReply r = s.sync(dev, "14.1", {spec});
+    REQUIRE(r.collections.size() == 1);
+    const CollectionReply& c = r.collections[0];
+    if (c.status == 16) {
+      ++statuses16;
+      CHECK(c.sync_key == key);
+      continue;  // retry with the same key
+    }
+    REQUIRE(c.status == 1);
+    for (const Item& i : c.adds) CHECK(seen.insert(i.server_id).second);
+    key = c.sync_key;
+    if (!c.more) break;
+  }
+  CHECK(seen.size() == 12);
+  INFO("Status 16 answers: " << statuses16);
+  // Our own pooled session was kicked too: the first call finds it dead.
+  if (!s.imap()->deleteFolder(folder).ok()) CHECK(s.imap()->deleteFolder(folder).ok());
+}
