@@ -16,6 +16,8 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/smart_reply_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/smart_forward_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/email_collection.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/ping_request.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/ping_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_request.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_device_changes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_command.cpp

@@ -58,7 +58,8 @@ constexpr CommandSpec kCommands[] = {
     {"Search", 16, kProv, k25, k161, true, t::Search::Search, t::Search::Status, nullptr},
     {"Settings", 17, kProv, k120, k161, true, t::Settings::Settings, t::Settings::Status, nullptr},
     // Ping: no X-MS-PolicyKey is sent with it (PROV §3.1.5.1), so no policy stage.
-    {"Ping", 18, kMayPark | kEmptyBodyOk, k25, k161, true, t::Ping::Ping, t::Ping::Status, nullptr},
+    {"Ping", 18, kMayPark | kEmptyBodyOk, k25, k161, true, t::Ping::Ping, t::Ping::Status,
+     &makePingCommand},
     {"ItemOperations", 19, kProv, k120, k161, true, t::ItemOperations::ItemOperations,
      t::ItemOperations::Status, nullptr},
     {"Provision", 20, kNoFlags, k25, k161, true, t::Provision::Provision, t::Provision::Status,
