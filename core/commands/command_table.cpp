@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/commands/folder_sync_command.h"
+#include "core/commands/ping_command.h"
 #include "core/commands/provision_command.h"
 #include "core/commands/sync_command.h"
 #include "core/commands/send_mail_command.h"
