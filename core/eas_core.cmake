@@ -16,6 +16,11 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/smart_reply_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/smart_forward_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/email_collection.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/itemops_util.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/itemops_access.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/item_operations_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/get_attachment_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/get_item_estimate_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/ping_request.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/ping_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_request.cpp

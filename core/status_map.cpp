@@ -55,6 +55,9 @@ constexpr StatusMapRow kRows[] = {
     {C::kPermissionDenied, "policy.not_provisioned", 449, 142},
     {C::kPermissionDenied, "policy.refresh", 449, 143},
     {C::kPermissionDenied, "policy.invalid_key", 449, 144},
+    // GetAttachment of an attachment that is gone (or not the device's):
+    // MS-ASCMD §2.2.1.8 answers 500 (GetAttachment has no WBXML to carry a Status).
+    {C::kNotFound, "attachment.not_found", 500, 0},
     // --- server errors ---
     // IMAP down while verifying a password: retry later, not "wrong
     // password" (a 401 would make devices ask the user again).

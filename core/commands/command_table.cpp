@@ -3,6 +3,9 @@
 #include <cctype>
 
 #include "core/commands/folder_sync_command.h"
+#include "core/commands/get_attachment_command.h"
+#include "core/commands/get_item_estimate_command.h"
+#include "core/commands/item_operations_command.h"
 #include "core/commands/ping_command.h"
 #include "core/commands/provision_command.h"
 #include "core/commands/sync_command.h"
@@ -38,7 +41,8 @@ constexpr CommandSpec kCommands[] = {
      t::ComposeMail::Status, &makeSmartForwardCommand},
     {"SmartReply", 3, kProv | kMimeBodyBefore14, k25, k161, true, t::ComposeMail::SmartReply,
      t::ComposeMail::Status, &makeSmartReplyCommand},
-    {"GetAttachment", 4, kProv | kNoBody, k25, k121, false, kNoTag, kNoTag, nullptr},
+    {"GetAttachment", 4, kProv | kNoBody, k25, k121, false, kNoTag, kNoTag,
+     &makeGetAttachmentCommand},
     {"GetHierarchy", 5, kProv | kNoBody, k25, k121, false, kNoTag, kNoTag, nullptr},
     {"CreateCollection", 6, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},
     {"DeleteCollection", 7, kProv, k25, k25, false, kNoTag, kNoTag, nullptr},
@@ -53,7 +57,7 @@ constexpr CommandSpec kCommands[] = {
      t::FolderHierarchy::Status, nullptr},
     {"MoveItems", 13, kProv, k25, k161, true, t::Move::MoveItems, t::Move::Status, nullptr},
     {"GetItemEstimate", 14, kProv, k25, k161, true, t::GetItemEstimate::GetItemEstimate,
-     t::GetItemEstimate::Status, nullptr},
+     t::GetItemEstimate::Status, &makeGetItemEstimateCommand},
     {"MeetingResponse", 15, kProv, k25, k161, true, t::MeetingResponse::MeetingResponse,
      t::MeetingResponse::Status, nullptr},
     {"Search", 16, kProv, k25, k161, true, t::Search::Search, t::Search::Status, nullptr},
@@ -62,7 +66,7 @@ constexpr CommandSpec kCommands[] = {
     {"Ping", 18, kMayPark | kEmptyBodyOk, k25, k161, true, t::Ping::Ping, t::Ping::Status,
      &makePingCommand},
     {"ItemOperations", 19, kProv, k120, k161, true, t::ItemOperations::ItemOperations,
-     t::ItemOperations::Status, nullptr},
+     t::ItemOperations::Status, &makeItemOperationsCommand},
     {"Provision", 20, kNoFlags, k25, k161, true, t::Provision::Provision, t::Provision::Status,
      &makeProvisionCommand},
     {"ResolveRecipients", 21, kProv, k120, k161, true, t::ResolveRecipients::ResolveRecipients,

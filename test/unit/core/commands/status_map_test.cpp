@@ -57,6 +57,7 @@ const std::vector<Pinned> kPinned = {
     {C::kPermissionDenied, "policy.not_provisioned", 449, 142},
     {C::kPermissionDenied, "policy.refresh", 449, 143},
     {C::kPermissionDenied, "policy.invalid_key", 449, 144},
+    {C::kNotFound, "attachment.not_found", 500, 0},
     {C::kUnavailable, "auth.backend_unavailable", 503, 0},
     {C::kUnavailable, "mailbox.offline", 503, 114},
     {C::kLimitExceeded, "mailbox.quota_exceeded", 507, 113},
