@@ -299,6 +299,8 @@ items::BodyRequest SyncOptions::bodyRequest() const {
 Result<SyncRequest> parseSyncRequest(const wbxml::Element* root, ProtocolVersion version) {
   SyncRequest req;
   if (!root) {
+    if (version < ProtocolVersion::k121)
+      return bad("sync.missing", "a Sync without a body before 12.1");
     req.empty = true;
     return req;
   }

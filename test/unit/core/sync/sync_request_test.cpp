@@ -130,6 +130,7 @@ TEST_CASE("the empty request, Partial, Wait and HeartbeatInterval", "[sync][requ
   auto none = parseSyncRequest(nullptr, ProtocolVersion::k141);
   REQUIRE(none.ok());
   CHECK(none->empty);
+  CHECK_FALSE(parseSyncRequest(nullptr, ProtocolVersion::k120).ok());
 
   auto bare = parse([](eas::wbxml::Writer& w) { w.empty(as::Sync); });
   REQUIRE(bare.ok());

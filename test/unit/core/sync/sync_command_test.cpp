@@ -1,0 +1,513 @@
+// Sync through the command with an in-memory mail backend and a real
+// SQLite store in a temporary folder (so the sanitizer run covers the
+// command): windows and one fetch per window, replay, statuses 3/12/13/16,
+// UIDVALIDITY reset, the empty request, device changes, a broken message.
+#include "core/commands/sync_command.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/backends/mail_backend.h"
+#include "storage/metadata_store.h"
+#include "storage/store_admin.h"
+
+namespace as = eas::wbxml::tags::AirSync;
+namespace em = eas::wbxml::tags::Email;
+using namespace eas;
+
+namespace {
+
+struct Msg {
+  std::uint32_t uid = 0;
+  std::uint32_t flags = 0;
+  std::string bytes;
+  std::int64_t internal = 1764576000;  // 2025-12-01
+};
+
+struct Box {
+  std::uint32_t uidvalidity = 7;
+  std::uint32_t uidnext = 1;
+  std::vector<Msg> msgs;
+};
+
+struct FakeMailbox {
+  std::map<std::string, Box> boxes;
+  bool down = false;
+  int fetches = 0;
+  std::vector<std::size_t> fetch_sizes;
+
+  std::uint32_t add(const std::string& box, const std::string& subject, std::string bytes = {}) {
+    Box& b = boxes[box];
+    Msg m;
+    m.uid = b.uidnext++;
+    m.bytes = bytes.empty() ? "From: a@example.test\r\nSubject: " + subject +
+                                  "\r\nContent-Type: text/plain\r\n\r\nhello " + subject + "\r\n"
+                            : bytes;
+    if (bytes == "-") m.bytes.clear();  // a message whose bytes cannot be read
+    b.msgs.push_back(m);
+    return m.uid;
+  }
+  Msg* find(const std::string& box, std::uint32_t uid) {
+    for (Msg& m : boxes[box].msgs)
+      if (m.uid == uid) return &m;
+    return nullptr;
+  }
+};
+
+class FakeBackend final : public backend::MailBackend {
+ public:
+  explicit FakeBackend(FakeMailbox& mb) : mb_(mb) {}
+  Result<std::vector<backend::FolderInfo>> listFolders() override { return no(); }
+  Result<backend::FolderState> folderState(const std::string&) override { return no(); }
+  Result<backend::Changes> changesSince(const std::string& folder, const backend::Watermark& since,
+                                        const std::vector<backend::KnownItem>& known) override {
+    if (mb_.down) return down();
+    auto it = mb_.boxes.find(folder);
+    if (it == mb_.boxes.end()) return Status::NotFound("imap.no_such_folder", folder);
+    const Box& b = it->second;
+    if (since.uidValidity != 0 && since.uidValidity != b.uidvalidity)
+      return Status::Conflict("imap.uidvalidity_changed", folder);
+    backend::Changes c;
+    c.state.uidValidity = b.uidvalidity;
+    c.state.uidNext = b.uidnext;
+    std::map<std::uint32_t, std::uint32_t> have;
+    for (const Msg& m : b.msgs) have[m.uid] = m.flags;
+    std::set<std::uint32_t> known_uids;
+    for (const backend::KnownItem& k : known) {
+      known_uids.insert(k.uid);
+      auto h = have.find(k.uid);
+      if (h == have.end()) c.expunged.push_back(k.uid);
+      else if (h->second != k.flags) c.flagsChanged.push_back({k.uid, h->second});
+    }
+    for (const auto& [uid, flags] : have)
+      if (!known_uids.count(uid)) c.added.push_back(uid);
+    return c;
+  }
+  Result<std::vector<backend::MessageData>> fetchMessages(const std::string& folder,
+                                                          const std::vector<std::uint32_t>& uids,
+                                                          const backend::FetchRequest& what) override {
+    if (mb_.down) return down();
+    ++mb_.fetches;
+    mb_.fetch_sizes.push_back(uids.size());
+    std::vector<backend::MessageData> out;
+    for (std::uint32_t uid : uids) {
+      Msg* m = mb_.find(folder, uid);
+      if (!m) continue;
+      backend::MessageData d;
+      d.uid = uid;
+      d.flags = m->flags;
+      d.internalDate = m->internal;
+      d.size = static_cast<std::uint32_t>(m->bytes.size());
+      for (const backend::SectionRequest& s : what.sections) {
+        std::string part = m->bytes;
+        if (s.length && part.size() > *s.length) part.resize(*s.length);
+        d.sections.push_back(part);
+      }
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+  Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&, std::uint32_t,
+                                std::optional<std::uint32_t>) override {
+    return no();
+  }
+  Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override { return no(); }
+  Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
+                                                    const backend::SearchCriteria& c) override {
+    if (mb_.down) return down();
+    std::vector<std::uint32_t> out;
+    for (const Msg& m : mb_.boxes[folder].msgs)
+      if (!c.since || m.internal >= *c.since) out.push_back(m.uid);
+    return out;
+  }
+  Status setFlags(const std::string& folder, const std::vector<std::uint32_t>& uids,
+                  std::uint32_t flags) override {
+    if (mb_.down) return down();
+    for (std::uint32_t u : uids)
+      if (Msg* m = mb_.find(folder, u)) m->flags |= flags;
+    return Status::Ok();
+  }
+  Status clearFlags(const std::string& folder, const std::vector<std::uint32_t>& uids,
+                    std::uint32_t flags) override {
+    if (mb_.down) return down();
+    for (std::uint32_t u : uids)
+      if (Msg* m = mb_.find(folder, u)) m->flags &= ~flags;
+    return Status::Ok();
+  }
+  Result<std::vector<std::uint32_t>> moveMessages(const std::string& from,
+                                                  const std::vector<std::uint32_t>& uids,
+                                                  const std::string& to) override {
+    if (mb_.down) return down();
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t u : uids) {
+      Msg* m = mb_.find(from, u);
+      if (!m) return Status::NotFound("imap.no_such_message");
+      std::uint32_t n = mb_.add(to, "", m->bytes);
+      out.push_back(n);
+      erase(from, u);
+    }
+    return out;
+  }
+  Status deleteMessages(const std::string& folder, const std::vector<std::uint32_t>& uids) override {
+    if (mb_.down) return down();
+    for (std::uint32_t u : uids) erase(folder, u);
+    return Status::Ok();
+  }
+  Result<std::uint32_t> appendMessage(const std::string&, std::string_view, std::uint32_t) override {
+    return no();
+  }
+  Status createFolder(const std::string&) override { return no(); }
+  Status renameFolder(const std::string&, const std::string&) override { return no(); }
+  Status deleteFolder(const std::string&) override { return no(); }
+
+ private:
+  void erase(const std::string& folder, std::uint32_t uid) {
+    auto& v = mb_.boxes[folder].msgs;
+    for (auto it = v.begin(); it != v.end(); ++it)
+      if (it->uid == uid) {
+        v.erase(it);
+        return;
+      }
+  }
+  static Status no() { return Status::NotSupported("fake.unsupported"); }
+  static Status down() { return Status::Unavailable("imap.unavailable", "fake server down"); }
+  FakeMailbox& mb_;
+};
+
+class FakeProvider final : public commands::MailBackendProvider {
+ public:
+  explicit FakeProvider(FakeMailbox& mb) : mb_(mb) {}
+  std::unique_ptr<backend::MailBackend> open(const std::string&, const std::string&) override {
+    return std::make_unique<FakeBackend>(mb_);
+  }
+
+ private:
+  FakeMailbox& mb_;
+};
+
+class Ctx final : public commands::CommandContext {
+ public:
+  explicit Ctx(const commands::CommandRequest& r) : r_(r) {}
+  const commands::CommandRequest& request() const override { return r_; }
+  std::unique_ptr<commands::DeferredReply> park() override { return nullptr; }
+
+ private:
+  const commands::CommandRequest& r_;
+};
+
+struct Coll {
+  std::string key, id;
+  int status = -1;
+  bool more = false;
+  std::vector<std::string> adds, changes, deletes;
+  std::vector<std::pair<std::string, int>> responses;  // ServerId/ClientId, Status
+  std::map<std::string, std::string> read;             // Change ServerId -> Read
+};
+
+struct Reply {
+  int top = 0;
+  std::string bytes;
+  std::vector<Coll> colls;
+};
+
+struct Spec {
+  std::string key, id;
+  std::optional<int> window;
+  std::function<void(wbxml::Writer&)> commands;
+};
+
+Spec spec(std::string key, std::string id, std::optional<int> window = std::nullopt) {
+  Spec s;
+  s.key = std::move(key);
+  s.id = std::move(id);
+  s.window = window;
+  return s;
+}
+
+struct Env {
+  std::string dir;
+  std::unique_ptr<storage::MetadataStore> store;
+  FakeMailbox mailbox;
+  FakeProvider provider{mailbox};
+  commands::Services services;
+  storage::DeviceRef ref{"alice@example.test", "DEV1"};
+
+  Env() {
+    char tmpl[] = "/tmp/sync_command_test_XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    std::string url = "sqlite:" + dir + "/eas.db";
+    auto admin = storage::openStoreAdmin(url);
+    REQUIRE(admin.ok());
+    REQUIRE((*admin)->upgrade().ok());
+    auto s = storage::openMetadataStore(url);
+    REQUIRE(s.ok());
+    store = std::move(*s);
+    services.store = store.get();
+    services.mail = &provider;
+    // The device's folder map, as FolderSync would have stored it.
+    std::vector<storage::FolderChange> adds;
+    for (auto [id, name, type] : {std::tuple{"1", "INBOX", 2}, std::tuple{"2", "Trash", 4},
+                                  std::tuple{"3", "Work", 12}}) {
+      storage::FolderChange c;
+      c.folder = {id, name, "0", type, name};
+      adds.push_back(c);
+      mailbox.boxes[name];
+    }
+    REQUIRE(store->commitFolderSync(ref, 0, 1, adds, "x").ok());
+  }
+  ~Env() {
+    store.reset();
+    std::string cmd = "rm -rf '" + dir + "'";
+    (void)std::system(cmd.c_str());
+  }
+
+  Reply send(const std::string& body, protocol::ProtocolVersion v = protocol::ProtocolVersion::k141,
+             const std::string& device = "DEV1") {
+    std::optional<wbxml::Document> doc;
+    if (!body.empty()) {
+      auto d = wbxml::decode(body);
+      REQUIRE(d.ok());
+      doc = std::move(*d);
+    }
+    protocol::EasQuery query;
+    query.device_id = device;
+    query.device_type = "iPhone";
+    commands::CommandRequest req;
+    req.capabilities.version = v;
+    req.query = &query;
+    req.login = "alice@example.test";
+    req.password = "secret";
+    req.services = &services;
+    req.document = doc ? &*doc : nullptr;
+    Ctx ctx(req);
+    auto reply = commands::makeSyncCommand()->handle(ctx);
+    REQUIRE(reply.has_value());
+    REQUIRE(reply->status.ok());
+    Reply r;
+    r.bytes = reply->body;
+    auto out = wbxml::decode(reply->body);
+    REQUIRE(out.ok());
+    const wbxml::Element& root = out->root();
+    REQUIRE(root.tag() == as::Sync);
+    r.top = std::atoi(std::string(root.childText(as::Status, "0")).c_str());
+    if (const auto* cs = root.child(as::Collections)) {
+      for (const wbxml::Element& c : cs->children()) {
+        Coll k;
+        k.key = std::string(c.childText(as::SyncKey));
+        k.id = std::string(c.childText(as::CollectionId));
+        k.status = std::atoi(std::string(c.childText(as::Status, "-1")).c_str());
+        k.more = c.hasChild(as::MoreAvailable);
+        if (const auto* cmds = c.child(as::Commands))
+          for (const wbxml::Element& x : cmds->children()) {
+            std::string sid(x.childText(as::ServerId));
+            if (x.tag() == as::Add) k.adds.push_back(sid);
+            if (x.tag() == as::Change) {
+              k.changes.push_back(sid);
+              if (const auto* d = x.child(as::ApplicationData)) k.read[sid] = std::string(d->childText(em::Read));
+            }
+            if (x.tag() == as::Delete) k.deletes.push_back(sid);
+          }
+        if (const auto* rs = c.child(as::Responses))
+          for (const wbxml::Element& x : rs->children()) {
+            std::string id(x.childText(as::ServerId, x.childText(as::ClientId)));
+            k.responses.push_back({id, std::atoi(std::string(x.childText(as::Status, "-1")).c_str())});
+          }
+        r.colls.push_back(std::move(k));
+      }
+    }
+    return r;
+  }
+
+  Reply sync(const std::vector<Spec>& specs, protocol::ProtocolVersion v = protocol::ProtocolVersion::k141) {
+    std::string body;
+    {
+      wbxml::Writer w(&body);
+      w.start(as::Sync).start(as::Collections);
+      for (const Spec& s : specs) {
+        w.start(as::Collection).element(as::SyncKey, s.key).element(as::CollectionId, s.id);
+        if (s.window) w.element(as::WindowSize, static_cast<std::int64_t>(*s.window));
+        if (s.commands) {
+          w.start(as::Commands);
+          s.commands(w);
+          w.end();
+        }
+        w.end();
+      }
+      w.end().end();
+      w.flush();
+    }
+    return send(body, v);
+  }
+  Coll one(const Spec& s) {
+    Reply r = sync({s});
+    REQUIRE(r.colls.size() == 1);
+    return r.colls[0];
+  }
+};
+
+}  // namespace
+
+TEST_CASE("windows: key 0 has no items, then one fetch per window, each message once",
+          "[sync][command]") {
+  Env env;
+  for (int i = 0; i < 7; ++i) env.mailbox.add("INBOX", "m" + std::to_string(i));
+  Coll k0 = env.one(spec("0", "1"));
+  CHECK(k0.status == 1);
+  CHECK(k0.key == "1");
+  CHECK(k0.adds.empty());
+  CHECK(env.mailbox.fetches == 0);
+
+  std::set<std::string> seen;
+  std::string key = k0.key;
+  std::vector<std::size_t> window_adds;
+  for (int round = 0; round < 5; ++round) {
+    Coll c = env.one(spec(key, "1", 3));
+    REQUIRE(c.status == 1);
+    for (const std::string& a : c.adds) CHECK(seen.insert(a).second);
+    window_adds.push_back(c.adds.size());
+    key = c.key;
+    if (!c.more) break;
+  }
+  CHECK(window_adds == std::vector<std::size_t>{3, 3, 1});
+  CHECK(seen.size() == 7);
+  CHECK(seen.count("1:7"));
+  CHECK(env.mailbox.fetches == 3);
+  CHECK(env.mailbox.fetch_sizes == std::vector<std::size_t>{3, 3, 1});
+
+  // Nothing changed: same key, no fetch, nothing committed.
+  Coll idle = env.one(spec(key, "1", 3));
+  CHECK(idle.key == key);
+  CHECK(idle.adds.empty());
+  CHECK(env.mailbox.fetches == 3);
+}
+
+TEST_CASE("a resent key replays the same bytes without touching the backend", "[sync][command]") {
+  Env env;
+  for (int i = 0; i < 3; ++i) env.mailbox.add("INBOX", "m" + std::to_string(i));
+  Coll k0 = env.one(spec("0", "1"));
+  Reply first = env.sync({spec(k0.key, "1")});
+  REQUIRE(first.colls.at(0).adds.size() == 3);
+  env.mailbox.add("INBOX", "later");
+  const int fetches = env.mailbox.fetches;
+  Reply again = env.sync({spec(k0.key, "1")});
+  CHECK(again.bytes == first.bytes);
+  CHECK(env.mailbox.fetches == fetches);
+  // The next key goes on from there.
+  Coll next = env.one(spec(first.colls[0].key, "1"));
+  CHECK(next.adds == std::vector<std::string>{"1:4"});
+  // Two keys back, or never issued: Status 3 with key 0.
+  Coll old = env.one(spec(k0.key, "1"));
+  CHECK(old.status == 3);
+  CHECK(old.key == "0");
+}
+
+TEST_CASE("backend down: Status 16 and nothing committed; then it goes on", "[sync][command]") {
+  Env env;
+  env.mailbox.add("INBOX", "a");
+  Coll k0 = env.one(spec("0", "1"));
+  env.mailbox.down = true;
+  Coll down = env.one(spec(k0.key, "1"));
+  CHECK(down.status == 16);
+  CHECK(down.key == k0.key);
+  env.mailbox.down = false;
+  Coll up = env.one(spec(k0.key, "1"));
+  CHECK(up.status == 1);
+  CHECK(up.adds == std::vector<std::string>{"1:1"});
+}
+
+TEST_CASE("UIDVALIDITY change: Status 3, state reset, full resync from 0", "[sync][command]") {
+  Env env;
+  env.mailbox.add("INBOX", "a");
+  env.mailbox.add("INBOX", "b");
+  Coll k0 = env.one(spec("0", "1"));
+  Coll c1 = env.one(spec(k0.key, "1"));
+  REQUIRE(c1.adds.size() == 2);
+  env.mailbox.add("INBOX", "c");
+  Coll c2 = env.one(spec(c1.key, "1"));
+  REQUIRE(c2.adds.size() == 1);
+  env.mailbox.boxes["INBOX"].uidvalidity = 99;
+  Coll reset = env.one(spec(c2.key, "1"));
+  CHECK(reset.status == 3);
+  CHECK(reset.key == "0");
+  Coll z = env.one(spec("0", "1"));
+  Coll all = env.one(spec(z.key, "1"));
+  CHECK(all.adds.size() == 3);
+}
+
+TEST_CASE("statuses: not in the folder map 12, the empty request, 13", "[sync][command]") {
+  Env env;
+  env.mailbox.add("Work", "w");
+  CHECK(env.one(spec("0", "77")).status == 12);
+  // No full request yet: the empty one has nothing to repeat.
+  CHECK(env.send("").top == 13);
+  Reply k0 = env.sync({spec("0", "1"), spec("0", "3")});
+  REQUIRE(k0.colls.size() == 2);
+  // Empty request: both collections again, at their current keys.
+  Reply e = env.send("");
+  REQUIRE(e.colls.size() == 2);
+  CHECK(e.colls[0].status == 1);
+  CHECK(e.colls[1].adds == std::vector<std::string>{"3:1"});
+  // Before 12.1 an empty Sync is a protocol error.
+  CHECK(env.send("", protocol::ProtocolVersion::k120).top == 4);
+}
+
+TEST_CASE("device changes reach the backend and are not echoed", "[sync][command]") {
+  Env env;
+  std::uint32_t a = env.mailbox.add("INBOX", "a");
+  std::uint32_t b = env.mailbox.add("INBOX", "b");
+  std::uint32_t c = env.mailbox.add("INBOX", "c");
+  Coll k0 = env.one(spec("0", "1"));
+  Coll c1 = env.one(spec(k0.key, "1"));
+  REQUIRE(c1.adds.size() == 3);
+  Spec s = spec(c1.key, "1");
+  s.commands = [&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, "1:" + std::to_string(a)).start(as::ApplicationData);
+    w.element(em::Read, "1").end().end();
+    w.start(as::Delete).element(as::ServerId, "1:" + std::to_string(b)).end();
+    w.start(as::Delete).element(as::ServerId, "1:4242").end();
+    w.start(as::Add).element(as::ClientId, "c1").start(as::ApplicationData).end().end();
+  };
+  Coll r = env.one(s);
+  CHECK(r.status == 1);
+  CHECK(r.key != c1.key);
+  CHECK(r.changes.empty());
+  CHECK(r.deletes.empty());
+  std::map<std::string, int> resp(r.responses.begin(), r.responses.end());
+  CHECK(resp.size() == 2);
+  CHECK(resp["1:4242"] == 8);
+  CHECK(resp["c1"] == 6);
+  CHECK((env.mailbox.find("INBOX", a)->flags & backend::kFlagSeen));
+  CHECK(env.mailbox.find("INBOX", b) == nullptr);
+  CHECK(env.mailbox.boxes["Trash"].msgs.size() == 1);  // DeletesAsMoves
+  // A change made elsewhere is still reported.
+  env.mailbox.find("INBOX", c)->flags |= backend::kFlagSeen;
+  Coll next = env.one(spec(r.key, "1"));
+  CHECK(next.changes == std::vector<std::string>{"1:" + std::to_string(c)});
+  CHECK(next.read["1:" + std::to_string(c)] == "1");
+}
+
+TEST_CASE("a message that cannot be read does not stop the Sync", "[sync][command]") {
+  Env env;
+  env.mailbox.add("INBOX", "good1");
+  env.mailbox.add("INBOX", "", "-");
+  env.mailbox.add("INBOX", "good2");
+  env.mailbox.add("INBOX", "", "\x01\x02 not a message at all");
+  Coll k0 = env.one(spec("0", "1"));
+  Coll c = env.one(spec(k0.key, "1"));
+  CHECK(c.status == 1);
+  CHECK(c.adds.size() >= 2);
+  std::set<std::string> adds(c.adds.begin(), c.adds.end());
+  CHECK(adds.count("1:1"));
+  CHECK(adds.count("1:3"));
+  CHECK_FALSE(adds.count("1:2"));
+}
