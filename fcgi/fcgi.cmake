@@ -47,3 +47,7 @@ target_link_libraries(eas_notify PUBLIC eas_base PRIVATE eas_backend_imap OpenSS
                       Threads::Threads)
 add_executable(eas-notifyd ${CMAKE_CURRENT_LIST_DIR}/notify/notifyd_main.cpp)
 target_link_libraries(eas-notifyd PRIVATE eas_notify)
+# `easctl notify send` (policies/easctl/notify_command.cpp) encodes datagrams
+# with eas_notify; attached here because eas_notify is defined after policies/.
+target_sources(easctl_lib PRIVATE ${PROJECT_SOURCE_DIR}/policies/easctl/notify_command.cpp)
+target_link_libraries(easctl_lib PUBLIC eas_notify)

@@ -10,7 +10,7 @@ namespace {
 const std::vector<CommandGroup>& groups() {
   static const std::vector<CommandGroup> kGroups = {dbCommands(), devicesCommands(),
                                                      wipeCommands(), policyCommands(),
-                                                     abqCommands()};
+                                                     abqCommands(), notifyCommands()};
   return kGroups;
 }
 

@@ -50,6 +50,7 @@ CommandGroup devicesCommands();  // device_commands.cpp
 CommandGroup wipeCommands();     // device_commands.cpp
 CommandGroup policyCommands();   // policy_commands.cpp
 CommandGroup abqCommands();      // policy_commands.cpp
+CommandGroup notifyCommands();   // notify_command.cpp (built from fcgi/fcgi.cmake)
 
 // Entry point: easctl <group> <command> [options].
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
