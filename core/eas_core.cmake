@@ -28,6 +28,14 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/folder_hierarchy.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/email_window.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/folder_ops_common.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/folder_create_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/folder_delete_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/folder_update_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/move_items_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sync/folder_ops.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/search_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sync/search_results.cpp
 )
 # The codec is required by the dispatcher (status replies) and the commands.
 target_link_libraries(eas_core PUBLIC eas_base eas_backends)

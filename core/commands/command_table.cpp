@@ -2,12 +2,17 @@
 
 #include <cctype>
 
+#include "core/commands/folder_create_command.h"
+#include "core/commands/folder_delete_command.h"
 #include "core/commands/folder_sync_command.h"
+#include "core/commands/folder_update_command.h"
+#include "core/commands/move_items_command.h"
 #include "core/commands/get_attachment_command.h"
 #include "core/commands/get_item_estimate_command.h"
 #include "core/commands/item_operations_command.h"
 #include "core/commands/ping_command.h"
 #include "core/commands/provision_command.h"
+#include "core/commands/search_command.h"
 #include "core/commands/sync_command.h"
 #include "core/commands/send_mail_command.h"
 #include "core/commands/smart_forward_command.h"
@@ -50,17 +55,19 @@ constexpr CommandSpec kCommands[] = {
     {"FolderSync", 9, kProv, k25, k161, true, t::FolderHierarchy::FolderSync,
      t::FolderHierarchy::Status, &makeFolderSyncCommand},
     {"FolderCreate", 10, kProv, k25, k161, true, t::FolderHierarchy::FolderCreate,
-     t::FolderHierarchy::Status, nullptr},
+     t::FolderHierarchy::Status, &makeFolderCreateCommand},
     {"FolderDelete", 11, kProv, k25, k161, true, t::FolderHierarchy::FolderDelete,
-     t::FolderHierarchy::Status, nullptr},
+     t::FolderHierarchy::Status, &makeFolderDeleteCommand},
     {"FolderUpdate", 12, kProv, k25, k161, true, t::FolderHierarchy::FolderUpdate,
-     t::FolderHierarchy::Status, nullptr},
-    {"MoveItems", 13, kProv, k25, k161, true, t::Move::MoveItems, t::Move::Status, nullptr},
+     t::FolderHierarchy::Status, &makeFolderUpdateCommand},
+    {"MoveItems", 13, kProv, k25, k161, true, t::Move::MoveItems, t::Move::Status,
+     &makeMoveItemsCommand},
     {"GetItemEstimate", 14, kProv, k25, k161, true, t::GetItemEstimate::GetItemEstimate,
      t::GetItemEstimate::Status, &makeGetItemEstimateCommand},
     {"MeetingResponse", 15, kProv, k25, k161, true, t::MeetingResponse::MeetingResponse,
      t::MeetingResponse::Status, nullptr},
-    {"Search", 16, kProv, k25, k161, true, t::Search::Search, t::Search::Status, nullptr},
+    {"Search", 16, kProv, k25, k161, true, t::Search::Search, t::Search::Status,
+     &makeSearchCommand},
     {"Settings", 17, kProv, k120, k161, true, t::Settings::Settings, t::Settings::Status, nullptr},
     // Ping: no X-MS-PolicyKey is sent with it (PROV §3.1.5.1), so no policy stage.
     {"Ping", 18, kMayPark | kEmptyBodyOk, k25, k161, true, t::Ping::Ping, t::Ping::Status,
