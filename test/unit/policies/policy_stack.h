@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -60,7 +61,7 @@ class OkCommand final : public eas::commands::Command {
     return r;
   }
 };
-std::unique_ptr<eas::commands::Command> makeOk() { return std::make_unique<OkCommand>(); }
+inline std::unique_ptr<eas::commands::Command> makeOk() { return std::make_unique<OkCommand>(); }
 
 // A mail server with a fixed folder list, for the real FolderSync.
 class FakeFolders final : public eas::backend::MailBackend {
@@ -115,7 +116,7 @@ class FakeFolders final : public eas::backend::MailBackend {
   std::vector<eas::backend::FolderInfo> folders_;
 };
 
-eas::backend::FolderInfo mailbox(const std::string& name,
+inline eas::backend::FolderInfo mailbox(const std::string& name,
                                  eas::backend::FolderRole role = eas::backend::FolderRole::kNone) {
   eas::backend::FolderInfo f;
   f.name = name;
@@ -152,7 +153,7 @@ struct Reply {
   eas::wbxml::Tag root{};
 };
 
-Reply parse(const HttpResponse& r) {
+inline Reply parse(const HttpResponse& r) {
   Reply out;
   out.http = r.status;
   out.reason = r.reason;
@@ -195,7 +196,7 @@ struct DeviceInfo {
   std::string friendly = "Alice's phone";
 };
 
-std::string provisionRequest(const DeviceInfo* info,
+inline std::string provisionRequest(const DeviceInfo* info,
                              const std::string& type = "MS-EAS-Provisioning-WBXML") {
   std::string out;
   eas::wbxml::Writer w(&out);
@@ -212,7 +213,7 @@ std::string provisionRequest(const DeviceInfo* info,
   return out;
 }
 
-std::string ackRequest(uint32_t key, int status = 1,
+inline std::string ackRequest(uint32_t key, int status = 1,
                        const std::string& type = "MS-EAS-Provisioning-WBXML") {
   std::string out;
   eas::wbxml::Writer w(&out);
@@ -224,7 +225,7 @@ std::string ackRequest(uint32_t key, int status = 1,
   return out;
 }
 
-std::string wipeAck(int status, bool account_only = false) {
+inline std::string wipeAck(int status, bool account_only = false) {
   std::string out;
   eas::wbxml::Writer w(&out);
   w.start(p::Provision).start(account_only ? p::AccountOnlyRemoteWipe : p::RemoteWipe);
@@ -232,14 +233,14 @@ std::string wipeAck(int status, bool account_only = false) {
   return out;
 }
 
-std::string emptyProvision() {
+inline std::string emptyProvision() {
   std::string out;
   eas::wbxml::Writer w(&out);
   w.empty(p::Provision);
   return out;
 }
 
-std::string folderSync() {
+inline std::string folderSync() {
   std::string out;
   eas::wbxml::Writer w(&out);
   w.start(t::FolderHierarchy::FolderSync).element(t::FolderHierarchy::SyncKey, "0").end();
@@ -397,7 +398,7 @@ class Stack {
   std::unique_ptr<eas::http::RequestHandler> handler;
 };
 
-void enforce(Stack& s) {
+inline void enforce(Stack& s) {
   s.policy(PolicyLevel::kGlobal, "", eas::commands::kPolicyEnforce, "1");
   s.policy(PolicyLevel::kGlobal, "", "DevicePasswordEnabled", "1");
   s.policy(PolicyLevel::kGlobal, "", "MinDevicePasswordLength", "6");
