@@ -17,6 +17,8 @@ add_library(eas_fcgi STATIC
   ${CMAKE_CURRENT_LIST_DIR}/runtime/master_process.cpp)
 target_include_directories(eas_fcgi PUBLIC ${FCGI_INCLUDE_DIR})
 target_link_libraries(eas_fcgi PUBLIC eas_base ${FCGI_LIBRARY} Threads::Threads)
+# The parking lot's link to eas-notifyd (NotifyClient).
+target_link_libraries(eas_fcgi PUBLIC eas_notify)
 
 # The HTTP layer, the authenticator and Autodiscover, plus what the
 # commands' Services are built from: the metadata store and the IMAP backend.

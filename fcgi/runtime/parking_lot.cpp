@@ -74,6 +74,7 @@ ParkingLot::ParkingLot(ParkingLotOptions options) : options_(options) {}
 
 ParkingLot::~ParkingLot() {
   shutdown();
+  notify_client_.reset();  // joins its thread: no notify() after this
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (event_fd_ >= 0) ::close(event_fd_);
 }
@@ -101,11 +102,14 @@ Status ParkingLot::start() {
 void ParkingLot::park(commands::PushWatch watch, std::unique_ptr<commands::DeferredReply> reply,
                       std::unique_ptr<commands::ParkedRequest> request) {
   if (!reply) return;
+  // Before the entry exists, so that its unwatch can never come first.
+  watchHook(watch.login, true);
   std::unique_lock<std::mutex> lock(mu_);
   if (!started_ || stopping_ || entries_.size() >= options_.max_parked) {
     const bool full = started_ && !stopping_;
     if (full) ++stats_.rejected_full;
     lock.unlock();
+    watchHook(watch.login, false);
     if (full)
       log::warn("push: parking lot full (" + std::to_string(options_.max_parked) + "); user=" +
                 watch.login + " device=" + watch.device_id + " answered 503");
@@ -190,6 +194,20 @@ ParkingLot::Stats ParkingLot::stats() const {
 
 void ParkingLot::poke() { signalEventThread(); }
 
+void ParkingLot::attachNotifyClient(std::unique_ptr<notify::NotifyClient> client) {
+  notify_client_ = std::move(client);
+}
+
+void ParkingLot::watchHook(const std::string& login, bool watch) {
+  if (options_.watch_hook) options_.watch_hook(login, watch);
+  if (!notify_client_) return;
+  if (watch) {
+    notify_client_->watchUser(login);
+  } else {
+    notify_client_->unwatchUser(login);
+  }
+}
+
 void ParkingLot::signalEventThread() {
   if (event_fd_ < 0) return;
   const std::uint64_t one = 1;
@@ -270,6 +288,7 @@ void ParkingLot::runCheck(EntryPtr e, WakeReason why) {
     std::unique_ptr<commands::ParkedRequest> req = std::move(e->request);
     lock.unlock();
     if (out) out->send(std::move(*reply));
+    watchHook(e->watch.login, false);
     return;
   }
 }
@@ -294,6 +313,7 @@ void ParkingLot::clientGone(std::uint64_t id) {
   // Nothing reaches the device (nginx closed the connection); the reply
   // only finishes the FastCGI request and logs why.
   out->send(failure(Status::Unavailable("push.client_gone")));
+  watchHook(e->watch.login, false);
 }
 
 void ParkingLot::runDueTimers() {
@@ -380,8 +400,10 @@ void ParkingLot::shutdown(std::int64_t timeout_ms) {
     for (auto& [id, e] : entries_) leftovers.push_back(e);
     for (auto& e : leftovers) detachLocked(*e);
   }
-  for (auto& e : leftovers)
+  for (auto& e : leftovers) {
     if (e->reply) e->reply->send(failure(Status::Unavailable("push.stopping")));
+    watchHook(e->watch.login, false);
+  }
 }
 
 }  // namespace eas::runtime

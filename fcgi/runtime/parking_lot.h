@@ -35,6 +35,7 @@
 #include "core/base/clock.h"
 #include "core/base/status.h"
 #include "core/commands/push.h"
+#include "fcgi/notify/notify_client.h"
 
 namespace eas::runtime {
 
@@ -42,6 +43,10 @@ struct ParkingLotOptions {
   int executor_threads = 2;
   std::size_t max_parked = 20000;  // [push] max_parked_per_worker; more: 503 at once
   Clock* clock = &Clock::real();   // deadlines; a ManualClock in tests (then call poke())
+  // Called with (login, true) before each request parks and (login, false)
+  // after it left, never under the lot's lock: the notify client's counted
+  // watchUser/unwatchUser, so notifyd relays events only for parked users.
+  std::function<void(const std::string& login, bool watch)> watch_hook;
 };
 
 class ParkingLot final : public commands::PushHub {
@@ -70,6 +75,12 @@ class ParkingLot final : public commands::PushHub {
   // Makes the event thread look at the clock now (tests with a ManualClock).
   void poke();
 
+  // The link to eas-notifyd: the lot registers each parked request's user
+  // with it (watchUser/unwatchUser) and is destroyed with it (the client
+  // goes first after the shutdown). REQUIRES: called before the first
+  // park(), e.g. with a client whose handler calls notify().
+  void attachNotifyClient(std::unique_ptr<notify::NotifyClient> client);
+
   // Counters for logs, tests and the benchmark.
   struct Stats {
     std::uint64_t parked = 0;        // park() calls accepted
@@ -96,6 +107,7 @@ class ParkingLot final : public commands::PushHub {
   void clientGone(std::uint64_t id);
   void runDueTimers();
   void signalEventThread();
+  void watchHook(const std::string& login, bool watch);
 
   const ParkingLotOptions options_;
   int epoll_fd_ = -1;  // const after start()
@@ -118,6 +130,7 @@ class ParkingLot final : public commands::PushHub {
   std::deque<std::function<void()>> tasks_;                        // guarded by mu_
   Stats stats_;                                                    // guarded by mu_
 
+  std::unique_ptr<notify::NotifyClient> notify_client_;  // set before the first park
   std::thread event_thread_;
   std::vector<std::thread> executor_;
 };

@@ -77,6 +77,22 @@ Result<RequestPipeline> makeRequestPipeline(const Config& config) {
     p.services->smtp = p.smtp.get();
     p.services->notice_from = config.smtp.notice_from;
     p.services->admin_address = config.smtp.admin_address;
+    // Ping: limits from [push], the parking lot, and eas-notifyd's events
+    // (relayed for the users the lot has parked) waking it.
+    p.services->min_heartbeat_seconds = config.push.min_heartbeat_seconds;
+    p.services->max_heartbeat_seconds = config.push.max_heartbeat_seconds;
+    p.services->max_ping_folders = config.push.max_folders;
+    ParkingLotOptions lot_options;
+    lot_options.max_parked = static_cast<std::size_t>(config.push.max_parked_per_worker);
+    p.parking_lot = std::make_unique<ParkingLot>(lot_options);
+    if (Status s = p.parking_lot->start(); !s.ok()) return s;
+    if (!config.push.notify_socket.empty()) {
+      ParkingLot* lot = p.parking_lot.get();
+      p.parking_lot->attachNotifyClient(notify::startNotifyClient(
+          config.push.notify_socket,
+          [lot](const notify::ChangeEvent& e) { lot->notify(e.user, e.folder); }));
+    }
+    p.services->push = p.parking_lot.get();
     p.authenticator = auth::makeAuthenticator(config.auth, auth::makeImapVerifier(config.auth));
     if (!p.authenticator) return Status::Internal("runtime.pipeline", "no authenticator");
     p.gates = policies::makeGates(*p.store, *p.services->clock);

@@ -13,6 +13,7 @@
 #include "core/commands/services.h"
 #include "fcgi/http/http_types.h"
 #include "fcgi/runtime/config.h"
+#include "fcgi/runtime/parking_lot.h"
 #include "policies/gates.h"
 #include "storage/metadata_store.h"
 
@@ -29,6 +30,10 @@ struct RequestPipeline {
   policies::Gates gates;  // device (ABQ) and policy key stages; outlive the handler
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<http::RequestHandler> handler;
+  // Parked Pings (Services::push) and, attached to it, the notify client
+  // that wakes them. Last: destroyed first, answering what is parked while
+  // the store and the IMAP pool still exist.
+  std::unique_ptr<ParkingLot> parking_lot;
 };
 
 // Failure: runtime.pipeline when a part cannot be built; the store's own

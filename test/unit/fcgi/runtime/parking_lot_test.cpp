@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -334,6 +335,14 @@ TEST_CASE("shutdown answers every parked request through recheck(kShutdown)", "[
 TEST_CASE("a thousand parked requests with real short heartbeats all answer once", "[parking_lot]") {
   ParkingLotOptions o;
   o.executor_threads = 3;
+  std::mutex wm;
+  std::map<std::string, int> watched;  // what the notify client would be told
+  bool went_negative = false;
+  o.watch_hook = [&](const std::string& login, bool watch) {
+    std::lock_guard<std::mutex> lock(wm);
+    watched[login] += watch ? 1 : -1;
+    if (watched[login] < 0) went_negative = true;  // Catch2 asserts only on the test thread
+  };
   ParkingLot lot(o);
   REQUIRE(lot.start().ok());
   std::vector<std::unique_ptr<Parked>> all;
@@ -351,4 +360,8 @@ TEST_CASE("a thousand parked requests with real short heartbeats all answer once
   CHECK(events == 500);
   CHECK(heartbeats == 500);
   CHECK(lot.stats().answered == 1000);
+  std::lock_guard<std::mutex> lock(wm);
+  CHECK(watched.size() == 100);
+  CHECK_FALSE(went_negative);
+  for (const auto& [login, n] : watched) CHECK(n == 0);  // every watch was undone
 }
