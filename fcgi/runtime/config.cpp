@@ -302,6 +302,12 @@ const std::vector<KeySpec>& schema() {
        stringSetter([](Config& c) -> std::string& { return c.smtp.notice_from; }, false)},
       {"smtp", "admin_address",
        stringSetter([](Config& c) -> std::string& { return c.smtp.admin_address; })},
+      {"smtp", "notice_template_dir",
+       stringSetter([](Config& c) -> std::string& { return c.smtp.notice_template_dir; })},
+      {"smtp", "notice_interval_seconds",
+       intSetter(0, 3600, [](Config& c) -> int& { return c.smtp.notice_interval_seconds; })},
+      {"smtp", "notice_lock_file",
+       stringSetter([](Config& c) -> std::string& { return c.smtp.notice_lock_file; })},
       // [push]
       {"push", "min_heartbeat_seconds",
        intSetter(1, 3540, [](Config& c) -> int& { return c.push.min_heartbeat_seconds; })},

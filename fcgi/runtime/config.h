@@ -52,6 +52,13 @@ struct SmtpConfig {
   // Sender and Cc of notices to users (wipe confirmation, quarantine...).
   std::string notice_from = "postmaster@localhost";
   std::string admin_address;  // empty: no administrator Cc
+  // Notice mails (policies/notices): the administrator's template folder
+  // (empty: the built-in texts), how often a worker drains the queue (0: the
+  // workers never send; `easctl notices send` does), and the lock that lets
+  // one worker of this host send at a time.
+  std::string notice_template_dir;
+  int notice_interval_seconds = 5;
+  std::string notice_lock_file = "/run/eas-fcgi/notices.lock";
 };
 
 // [push]: Ping limits and the link to eas-notifyd.
