@@ -61,7 +61,7 @@ stop() {
 start() {
   [ -x "$bin" ] || die "no eas-fcgi binary at $bin (build it, or set EAS_FCGI_BIN)"
   pid_alive && stop >/dev/null
-  local sections=(server http auth autodiscover store push)
+  local sections=(server http auth autodiscover store smtp push)
   declare -A val=()
   local order=()
   set_key() {
@@ -71,6 +71,7 @@ start() {
   }
   set_key server.socket "$base/eas-fcgi.sock"
   set_key auth.throttle_state_file "$base/auth-throttle"
+  set_key smtp.notice_lock_file "$base/notices.lock"
   set_key server.socket_mode 0660
   set_key server.workers 2
   set_key server.threads 8
