@@ -26,6 +26,8 @@ target_link_libraries(eas_fcgi PUBLIC eas_fcgi_http eas_fcgi_auth eas_fcgi_autod
                       eas_storage eas_backend_imap eas_core eas_policies)
 # SendMail / SmartReply / SmartForward submit over SMTP ([smtp]).
 target_link_libraries(eas_fcgi PUBLIC eas_backend_smtp)
+# The workers' notice mailer (policies/notices).
+target_link_libraries(eas_fcgi PUBLIC eas_policies_notices)
 
 add_executable(eas-fcgi ${CMAKE_CURRENT_LIST_DIR}/main.cpp)
 target_link_libraries(eas-fcgi PRIVATE eas_fcgi)

@@ -102,6 +102,15 @@ Result<RequestPipeline> makeRequestPipeline(const Config& config) {
     gates.policy_key_gate = p.gates.policy_key_gate.get();
     gates.version_cap = p.gates.version_cap.get();  // MaxProtocolVersion policy
     p.handler = http::makeEasRequestHandler(config.http, *p.authenticator, config.autodiscover, gates);
+    if (config.smtp.notice_interval_seconds > 0) {  // notices by mail (policies/notices)
+      policies::NoticeMailerConfig nc;
+      nc.from = config.smtp.notice_from;
+      nc.admin_address = config.smtp.admin_address;
+      nc.template_dir = config.smtp.notice_template_dir;
+      nc.lock_file = config.smtp.notice_lock_file;
+      p.notice_mailer = std::make_unique<policies::NoticeMailerThread>(
+          policies::NoticeMailer(*p.store, *p.smtp, nc), config.smtp.notice_interval_seconds * 1000LL);
+    }
   } catch (const std::exception& e) {
     return Status::Internal("runtime.pipeline", e.what());
   }

@@ -15,6 +15,7 @@
 #include "fcgi/runtime/config.h"
 #include "fcgi/runtime/parking_lot.h"
 #include "policies/gates.h"
+#include "policies/notices/notice_mailer.h"
 #include "storage/metadata_store.h"
 
 namespace eas::runtime {
@@ -34,6 +35,9 @@ struct RequestPipeline {
   // that wakes them. Last: destroyed first, answering what is parked while
   // the store and the IMAP pool still exist.
   std::unique_ptr<ParkingLot> parking_lot;
+  // Sends the queued notices ([smtp] notice_*); null when notice_interval_seconds
+  // is 0. After everything it uses: its thread stops first.
+  std::unique_ptr<policies::NoticeMailerThread> notice_mailer;
 };
 
 // Failure: runtime.pipeline when a part cannot be built; the store's own

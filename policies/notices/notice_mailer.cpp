@@ -242,11 +242,15 @@ int NoticeMailerThread::rounds() const {
 }
 
 void NoticeMailerThread::run() {
+  std::string last_error;  // a failure is logged when it starts, not every round
   std::unique_lock<std::mutex> lk(mu_);
   while (!stop_) {
     lk.unlock();
     auto r = mailer_.drainOnce();
-    if (!r.ok()) log::warn("notices: round failed: " + r.status().toString());
+    const std::string error = r.ok() ? std::string() : r.status().toString();
+    if (!error.empty() && error != last_error) log::warn("notices: round failed: " + error);
+    if (error.empty() && !last_error.empty()) log::info("notices: rounds work again");
+    last_error = error;
     lk.lock();
     ++rounds_;
     cv_.wait_for(lk, std::chrono::milliseconds(interval_ms_), [this] { return stop_; });
