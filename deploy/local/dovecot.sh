@@ -26,8 +26,8 @@
 # EAS_DOVECOT_NOTIFY_ENV=<env file of deploy/local/notifyd.sh> in the
 # environment of `start` loads deploy/dovecot/eas-notify.lua (push_notification
 # Lua driver) sending change events to that eas-notifyd; the env file then also
-# has NOTIFY_UDP_PORT=. Without lua-socket, or if that file is missing, Dovecot
-# runs without it (a warning says so).
+# has NOTIFY_UDP_PORT= and NOTIFYD_ENV=<that file>. Without lua-socket, or if
+# that file is missing, Dovecot runs without it (a warning says so).
 #
 # stop uses `doveadm -c CONF stop`, then the pid file; never a process name.
 set -euo pipefail
@@ -307,7 +307,7 @@ EOF
         echo "LMTP_SOCKET=$base/lmtp"
         echo "MAIL_ROOT=$base/mail"
         echo "DOVECOT_CONF=$conf"
-        [ -z "$notify_port" ] || echo "NOTIFY_UDP_PORT=$notify_port"
+        [ -z "$notify_port" ] || printf 'NOTIFY_UDP_PORT=%s\nNOTIFYD_ENV=%s\n' "$notify_port" "$notify_env"
         if [ "$tls" = 1 ]; then
           echo "IMAPS_PORT=$imaps_port"
           echo "IMAP_CA_FILE=$tlsdir/ca.crt"

@@ -13,6 +13,10 @@
 #   EAS_AUTH_CACHE_TTL_SECONDS    the throttling limits eas-fcgi runs with
 #   IMAP_HOST, IMAP_PORT and the EAS_TEST_USER<n>/EAS_TEST_PASS<n>[_HEX]
 #   lines copied from the Dovecot env.
+#   NOTIFYD_UDP_HOST, NOTIFYD_UDP_PORT, NOTIFYD_SOCKET, NOTIFYD_SECRET_FILE,
+#   NOTIFYD_PIDFILE, NOTIFYD_PID, NOTIFYD_LOG  copied from the env of the
+#   eas-notifyd the Dovecot sends change events to (its NOTIFYD_ENV), when it
+#   does; eas-fcgi's [push] notify_socket is then that notifyd's relay socket.
 # Throttling is per user and per client address; every test connects from
 # loopback, so a test that locks an address out should connect from an
 # address of its own in 127.0.0.0/8 (e.g. curl --interface 127.0.0.23) so
@@ -56,6 +60,12 @@ start() {
   imap_host=$(sed -n 's/^IMAP_HOST=//p' "$dovecot_env")
   imap_port=$(sed -n 's/^IMAP_PORT=//p' "$dovecot_env")
   [ -n "$imap_port" ] || die "IMAP_PORT missing in $dovecot_env"
+  # The eas-notifyd the stack's Dovecot sends change events to, if any.
+  local notifyd_env notify_socket=""
+  notifyd_env=$(sed -n 's/^NOTIFYD_ENV=//p' "$dovecot_env")
+  if [ -n "$notifyd_env" ] && [ -r "$notifyd_env" ]; then
+    notify_socket=$(sed -n 's/^NOTIFYD_SOCKET=//p' "$notifyd_env")
+  fi
   stop >/dev/null 2>&1 || true
   local port
   port=$(free_port) || die "no free port"
@@ -69,6 +79,7 @@ start() {
     autodiscover.domains=example.test \
     "autodiscover.protocol.imap=IMAP $imap_host $imap_port %u off" \
     store.url="sqlite:$run/eas-fcgi/eas.db" \
+    push.notify_socket="$notify_socket" \
     push.min_heartbeat_seconds=2
   local sock
   sock=$(sed -n 's/^EAS_FCGI_SOCKET=//p' "$run/eas-fcgi/env")
@@ -84,6 +95,7 @@ start() {
     echo "EAS_AUTH_LOCKOUT_SECONDS=$lockout"
     echo "EAS_AUTH_CACHE_TTL_SECONDS=$cache_ttl"
     grep -E '^(IMAP_HOST|IMAP_PORT|EAS_TEST_USER[0-9]+|EAS_TEST_PASS[0-9]+(_HEX)?)=' "$dovecot_env" || true
+    [ -z "$notify_socket" ] || grep -E '^NOTIFYD_' "$notifyd_env" || true
   } >"$run/env.tmp"
   mv "$run/env.tmp" "$run/env"
   echo "eas_stack.sh: up; env in $run/env"
