@@ -257,7 +257,7 @@ EAS_FCGI_BIN=$bin "$top/deploy/local/eas-fcgi.sh" start "$state/eas-fcgi" \
   autodiscover.mobilesync_url="http://127.0.0.1:$port/Microsoft-Server-ActiveSync" \
   autodiscover.domains=$domain \
   "autodiscover.protocol.imap=IMAP 127.0.0.1 $imap_port %u off" \
-  store.url="sqlite:$state/eas-fcgi/eas.db"
+  store.url="sqlite:$state/eas-fcgi/eas.db" ${smtp_port:+smtp.port=$smtp_port}
 sock=$(sed -n 's/^EAS_FCGI_SOCKET=//p' "$state/eas-fcgi/env")
 
 say "starting nginx on 127.0.0.1:$port"

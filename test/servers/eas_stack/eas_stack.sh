@@ -2,7 +2,7 @@
 # The eas_stack test fixture: eas-fcgi (pointing at the fixture Dovecot)
 # behind nginx on 127.0.0.1.
 #
-#   eas_stack.sh start <run-dir> <dovecot-env> <eas-fcgi-binary>
+#   eas_stack.sh start <run-dir> <dovecot-env> <eas-fcgi-binary> [<postfix-env>]
 #   eas_stack.sh stop  <run-dir>
 #
 # Writes <run-dir>/env (one KEY=VALUE a line, safe to `source`):
@@ -17,6 +17,8 @@
 #   NOTIFYD_PIDFILE, NOTIFYD_PID, NOTIFYD_LOG  copied from the env of the
 #   eas-notifyd the Dovecot sends change events to (its NOTIFYD_ENV), when it
 #   does; eas-fcgi's [push] notify_socket is then that notifyd's relay socket.
+#   SMTP_HOST, SMTP_PORT, SMTP_MESSAGE_SIZE_LIMIT, POSTFIX_LOG  copied from the
+#   Postfix env when one is given ([smtp] of eas-fcgi points at that Postfix).
 # Throttling is per user and per client address; every test connects from
 # loopback, so a test that locks an address out should connect from an
 # address of its own in 127.0.0.0/8 (e.g. curl --interface 127.0.0.23) so
@@ -54,7 +56,7 @@ stop() {
 }
 
 start() {
-  local dovecot_env=${1:?dovecot env} bin=${2:?eas-fcgi binary}
+  local dovecot_env=${1:?dovecot env} bin=${2:?eas-fcgi binary} postfix_env=${3:-}
   [ -r "$dovecot_env" ] || die "no Dovecot env at $dovecot_env (the dovecot fixture must run first)"
   local imap_host imap_port
   imap_host=$(sed -n 's/^IMAP_HOST=//p' "$dovecot_env")
@@ -65,6 +67,13 @@ start() {
   notifyd_env=$(sed -n 's/^NOTIFYD_ENV=//p' "$dovecot_env")
   if [ -n "$notifyd_env" ] && [ -r "$notifyd_env" ]; then
     notify_socket=$(sed -n 's/^NOTIFYD_SOCKET=//p' "$notifyd_env")
+  fi
+  local smtp_args=()
+  if [ -n "$postfix_env" ]; then
+    [ -r "$postfix_env" ] || die "no Postfix env at $postfix_env (the postfix fixture must run first)"
+    smtp_args=(smtp.host="$(sed -n 's/^SMTP_HOST=//p' "$postfix_env")"
+               smtp.port="$(sed -n 's/^SMTP_PORT=//p' "$postfix_env")" smtp.tls=none
+               smtp.timeout_seconds=10)
   fi
   stop >/dev/null 2>&1 || true
   local port
@@ -80,7 +89,7 @@ start() {
     "autodiscover.protocol.imap=IMAP $imap_host $imap_port %u off" \
     store.url="sqlite:$run/eas-fcgi/eas.db" \
     push.notify_socket="$notify_socket" \
-    push.min_heartbeat_seconds=2
+    push.min_heartbeat_seconds=2 "${smtp_args[@]}"
   local sock
   sock=$(sed -n 's/^EAS_FCGI_SOCKET=//p' "$run/eas-fcgi/env")
   "$top/deploy/local/nginx.sh" start "$run/nginx" "unix:$sock" "$port" || {
@@ -96,6 +105,7 @@ start() {
     echo "EAS_AUTH_CACHE_TTL_SECONDS=$cache_ttl"
     grep -E '^(IMAP_HOST|IMAP_PORT|EAS_TEST_USER[0-9]+|EAS_TEST_PASS[0-9]+(_HEX)?)=' "$dovecot_env" || true
     [ -z "$notify_socket" ] || grep -E '^NOTIFYD_' "$notifyd_env" || true
+    [ -z "$postfix_env" ] || grep -E '^(SMTP_HOST|SMTP_PORT|SMTP_MESSAGE_SIZE_LIMIT|POSTFIX_LOG)=' "$postfix_env" || true
   } >"$run/env.tmp"
   mv "$run/env.tmp" "$run/env"
   echo "eas_stack.sh: up; env in $run/env"
