@@ -12,7 +12,8 @@ add_library(easctl_lib STATIC
   ${CMAKE_CURRENT_LIST_DIR}/easctl/device_commands.cpp
   ${CMAKE_CURRENT_LIST_DIR}/easctl/policy_commands.cpp
   ${CMAKE_CURRENT_LIST_DIR}/easctl/store_option.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/easctl/output.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/easctl/output.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/easctl/notice_commands.cpp)
 target_link_libraries(easctl_lib PUBLIC eas_policies eas_storage)
 add_executable(easctl ${CMAKE_CURRENT_LIST_DIR}/easctl/main.cpp)
 target_link_libraries(easctl PRIVATE easctl_lib)
@@ -41,3 +42,5 @@ add_library(eas_policies_notices STATIC
   ${_eas_tpl_out})
 target_include_directories(eas_policies_notices PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(eas_policies_notices PUBLIC eas_storage eas_backends eas_base)
+# easctl notices send submits through the SMTP submitter.
+target_link_libraries(easctl_lib PUBLIC eas_policies_notices eas_backend_smtp)

@@ -10,7 +10,8 @@ namespace {
 const std::vector<CommandGroup>& groups() {
   static const std::vector<CommandGroup> kGroups = {dbCommands(), devicesCommands(),
                                                      wipeCommands(), policyCommands(),
-                                                     abqCommands(), notifyCommands()};
+                                                     abqCommands(), notifyCommands(),
+                                                     noticesCommands()};
   return kGroups;
 }
 

@@ -51,6 +51,7 @@ CommandGroup wipeCommands();     // device_commands.cpp
 CommandGroup policyCommands();   // policy_commands.cpp
 CommandGroup abqCommands();      // policy_commands.cpp
 CommandGroup notifyCommands();   // notify_command.cpp (built from fcgi/fcgi.cmake)
+CommandGroup noticesCommands();  // notice_commands.cpp
 
 // Entry point: easctl <group> <command> [options].
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
