@@ -170,6 +170,8 @@ class SmtpSubmitter final : public MailSubmitter {
 }  // namespace
 
 Status statusForReply(int code, const std::string& step, const std::string& reply) {
+  // No status line at all: the server closed the connection (or timed out).
+  if (code <= 0) return Status::Unavailable("smtp.unavailable", step + ": no reply " + reply);
   const std::string what = step + " answered " + std::to_string(code) + " " + reply;
   if (step == "AUTH" && code >= 500 && code < 600)
     return Status::PermissionDenied("smtp.auth_failed", what);

@@ -32,7 +32,8 @@ std::unique_ptr<MailSubmitter> makeSmtpSubmitter(const SmtpOptions& options);
 // The reason for an SMTP reply code that refused a step (pure, for tests):
 // 4xx smtp.temporary, 552 (RFC 5321: exceeded storage allocation, Postfix's
 // "message size exceeds fixed limit") smtp.too_large, other 5xx
-// smtp.rejected, anything else smtp.protocol.
+// smtp.rejected, no reply (code <= 0: connection closed) smtp.unavailable,
+// anything else smtp.protocol.
 Status statusForReply(int code, const std::string& step, const std::string& reply);
 
 }  // namespace eas::backend::smtp

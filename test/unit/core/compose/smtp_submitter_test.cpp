@@ -18,7 +18,7 @@ TEST_CASE("SMTP reply codes map to stable reasons", "[smtp]") {
   for (const Row& r : {Row{421, "MAIL FROM", "smtp.temporary"}, Row{450, "RCPT TO", "smtp.temporary"},
                        Row{552, "DATA end", "smtp.too_large"}, Row{550, "RCPT TO", "smtp.rejected"},
                        Row{554, "DATA end", "smtp.rejected"}, Row{535, "AUTH", "smtp.auth_failed"},
-                       Row{454, "AUTH", "smtp.temporary"}, Row{0, "EHLO", "smtp.protocol"},
+                       Row{454, "AUTH", "smtp.temporary"}, Row{0, "EHLO", "smtp.unavailable"}, Row{199, "EHLO", "smtp.protocol"},
                        Row{250, "DATA", "smtp.protocol"}}) {
     INFO(r.code << " " << r.step);
     eas::Status s = statusForReply(r.code, r.step, "text");
@@ -52,4 +52,97 @@ TEST_CASE("a closed port is smtp.unavailable; bad input is refused before connec
   CHECK(submitter->submit(sub).reason() == "smtp.no_recipients");
   sub.recipients = {"bob@example.test>\r\nRCPT TO:<x@y"};
   CHECK(submitter->submit(sub).reason() == "smtp.bad_address");
+}
+
+#include "core/protocol/query.h"
+#include "test/unit/core/compose/fake_smtp_server.h"
+
+namespace {
+
+eas::backend::Submission submission() {
+  eas::backend::Submission s;
+  s.envelope_from = "alice@example.test";
+  s.recipients = {"bob@example.test", "carol@example.test"};
+  s.message = "Subject: dots\r\n\r\n.leading dot\r\nlast line\r\n";
+  s.login = "alice@example.test";
+  s.password = "secret";
+  return s;
+}
+
+eas::backend::smtp::SmtpOptions optionsFor(const eas::testing::FakeSmtpServer& server) {
+  eas::backend::smtp::SmtpOptions o;
+  o.port = server.port();
+  o.timeout_seconds = 5;
+  o.helo_name = "eas.test";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("the envelope and the dot-stuffed data reach the server", "[smtp]") {
+  eas::testing::FakeSmtpServer server(eas::testing::willing);
+  auto sub = eas::backend::smtp::makeSmtpSubmitter(optionsFor(server));
+  REQUIRE(sub->submit(submission()).ok());
+  auto cmds = server.commands();
+  REQUIRE(cmds.size() >= 5);
+  CHECK(cmds[0] == "EHLO eas.test");
+  CHECK(cmds[1] == "MAIL FROM:<alice@example.test>");
+  CHECK(cmds[2] == "RCPT TO:<bob@example.test>");
+  CHECK(cmds[3] == "RCPT TO:<carol@example.test>");
+  CHECK(cmds[4] == "DATA");
+  CHECK(server.data() == "Subject: dots\r\n\r\n..leading dot\r\nlast line\r\n");
+}
+
+TEST_CASE("AUTH PLAIN carries the user's credentials; 535 is smtp.auth_failed", "[smtp]") {
+  std::string auth_line;
+  {
+    eas::testing::FakeSmtpServer server(eas::testing::willing);
+    auto o = optionsFor(server);
+    o.authenticate = true;
+    REQUIRE(eas::backend::smtp::makeSmtpSubmitter(o)->submit(submission()).ok());
+    for (const std::string& c : server.commands())
+      if (c.rfind("AUTH PLAIN ", 0) == 0) auth_line = c;
+  }
+  REQUIRE_FALSE(auth_line.empty());
+  auto creds = eas::protocol::base64Decode(auth_line.substr(11));
+  REQUIRE(creds.has_value());
+  CHECK(*creds == std::string("\0alice@example.test\0secret", 26));
+
+  eas::testing::FakeSmtpServer refusing([](const std::string& c) {
+    return c.rfind("AUTH", 0) == 0 ? std::string("535 5.7.8 bad credentials") : eas::testing::willing(c);
+  });
+  auto o = optionsFor(refusing);
+  o.authenticate = true;
+  eas::Status s = eas::backend::smtp::makeSmtpSubmitter(o)->submit(submission());
+  CHECK(s.reason() == "smtp.auth_failed");
+  for (const std::string& c : refusing.commands()) CHECK(c.rfind("MAIL", 0) != 0);
+}
+
+TEST_CASE("refusals at each step keep their class", "[smtp]") {
+  struct Row {
+    std::string step;  // command prefix that is refused
+    std::string reply;
+    std::string reason;
+  };
+  for (const Row& r : {Row{"MAIL", "451 4.3.0 try later", "smtp.temporary"},
+                       Row{"RCPT TO:<carol", "550 5.1.1 no such user", "smtp.rejected"},
+                       Row{"RCPT", "452 4.5.3 too many", "smtp.temporary"},
+                       Row{"DATA", "554 5.5.1 no valid recipients", "smtp.rejected"},
+                       Row{".", "552 5.3.4 message file too big", "smtp.too_large"},
+                       Row{".", "451 4.3.0 queue trouble", "smtp.temporary"},
+                       Row{"MAIL", "", "smtp.unavailable"}}) {
+    INFO(r.step << " -> " << r.reply);
+    eas::testing::FakeSmtpServer server([&r](const std::string& c) {
+      return c.rfind(r.step, 0) == 0 ? r.reply : eas::testing::willing(c);
+    });
+    eas::Status s = eas::backend::smtp::makeSmtpSubmitter(optionsFor(server))->submit(submission());
+    CHECK(s.reason() == r.reason);
+  }
+}
+
+TEST_CASE("a greeting other than 220 is refused", "[smtp]") {
+  eas::testing::FakeSmtpServer server(eas::testing::willing, "554 go away");
+  eas::Status s = eas::backend::smtp::makeSmtpSubmitter(optionsFor(server))->submit(submission());
+  CHECK_FALSE(s.ok());
+  CHECK((s.reason() == "smtp.rejected" || s.reason() == "smtp.protocol"));
 }
