@@ -55,6 +55,7 @@ struct FakeMailbox {
   std::map<std::string, FakeFolder> folders;
   bool down = false;
   bool refuse_moves = false;
+  bool refuse_folder_ops = false;  // the server answers NO to CREATE/RENAME/DELETE
   int fetches = 0;
   std::vector<std::uint32_t> fetched_bodies;  // UIDs fetched with a body section
   std::vector<std::string> calls;             // create/rename/delete, in order
@@ -182,6 +183,7 @@ class FakeBackend final : public backend::MailBackend {
   Status createFolder(const std::string& name) override {
     if (box_.down) return down();
     box_.calls.push_back("create " + name);
+    if (box_.refuse_folder_ops) return Status::Internal("imap.refused", "NO fake");
     if (box_.folders.count(name)) return Status::AlreadyExists("imap.already_exists", name);
     box_.add(name);
     return Status::Ok();
@@ -189,6 +191,7 @@ class FakeBackend final : public backend::MailBackend {
   Status renameFolder(const std::string& from, const std::string& to) override {
     if (box_.down) return down();
     box_.calls.push_back("rename " + from + " " + to);
+    if (box_.refuse_folder_ops) return Status::Internal("imap.refused", "NO fake");
     if (!box_.folders.count(from)) return Status::NotFound("imap.no_such_folder", from);
     if (box_.folders.count(to)) return Status::AlreadyExists("imap.already_exists", to);
     std::map<std::string, FakeFolder> next;
@@ -208,6 +211,7 @@ class FakeBackend final : public backend::MailBackend {
   Status deleteFolder(const std::string& name) override {
     if (box_.down) return down();
     box_.calls.push_back("delete " + name);
+    if (box_.refuse_folder_ops) return Status::Internal("imap.refused", "NO fake");
     if (!box_.folders.erase(name)) return Status::NotFound("imap.no_such_folder", name);
     return Status::Ok();
   }
@@ -854,4 +858,66 @@ TEST_CASE("Search statuses", "[search]") {
   env.services.store = nullptr;
   auto unconfigured = env.search(simpleAnd("a"));
   CHECK(unconfigured.status == 3);
+}
+
+TEST_CASE("another device of the user learns of the change by FolderSync", "[folderops]") {
+  Env env;
+  env.initialSync();
+  env.device = "DEV2";
+  env.folderSync("0");
+  const std::string key2 = env.syncKey;
+  env.device = "DEV1";
+  Reply r = env.create("1", "0", "Shared");
+  REQUIRE(r.status(fh::Status) == 1);
+  env.device = "DEV2";
+  auto changes = env.folderSync(key2);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].kind == "Add");
+  CHECK(changes[0].display_name == "Shared");
+}
+
+TEST_CASE("FolderDelete drops the sync state of the deleted collections", "[folderops]") {
+  Env env;
+  env.initialSync();
+  const storage::DeviceRef ref{env.user, env.device};
+  for (const char* name : {"Work", "Projects"}) {
+    storage::SyncTransition t;
+    t.from_key = 0;
+    t.to_key = 1;
+    t.watermark.uidvalidity = 7;
+    REQUIRE(env.store->commitSyncState(ref, env.ids[name], t).ok());
+    REQUIRE(env.store->lookupSyncKey(ref, env.ids[name], 1).ok());
+  }
+  REQUIRE(env.remove("1", env.ids["Work"]).status(fh::Status) == 1);
+  for (const char* name : {"Work", "Projects"}) {
+    INFO(name);
+    auto l = env.store->lookupSyncKey(ref, env.ids[name], 1);
+    REQUIRE_FALSE(l.ok());
+    CHECK(l.status().reason() == "store.unknown_synckey");
+  }
+}
+
+TEST_CASE("folder operations: server errors 6 and 11, nothing committed", "[folderops]") {
+  Env env;
+  env.mailbox.add("Home");
+  env.initialSync();
+  env.mailbox.refuse_folder_ops = true;
+  CHECK(env.create("1", "0", "X").status(fh::Status) == 11);
+  CHECK(env.remove("1", env.ids["Home"]).status(fh::Status) == 11);
+  CHECK(env.update("1", env.ids["Home"], "0", "Y").status(fh::Status) == 11);
+  env.mailbox.refuse_folder_ops = false;
+  env.mailbox.down = true;
+  CHECK(env.create("1", "0", "X").status(fh::Status) == 6);
+  CHECK(env.remove("1", env.ids["Home"]).status(fh::Status) == 6);
+  CHECK(env.update("1", env.ids["Home"], "0", "Y").status(fh::Status) == 6);
+  env.mailbox.down = false;
+  // Not configured: 6.
+  commands::MailBackendProvider* mail = env.services.mail;
+  env.services.mail = nullptr;
+  CHECK(env.create("1", "0", "X").status(fh::Status) == 6);
+  env.services.mail = mail;
+  // Key 1 is still current: nothing was committed.
+  CHECK(env.folderSync("1").empty());
+  CHECK(env.syncKey == "1");
+  CHECK(env.mailbox.folders.count("Home") == 1);
 }
