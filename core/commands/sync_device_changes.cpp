@@ -94,7 +94,14 @@ Result<std::vector<FetchedEmail>> fetchEmailItems(
     std::string_view bytes = d.sections.empty() ? std::string_view() : std::string_view(d.sections[0]);
     auto item = items::parseEmail(bytes, meta);
     if (!item.ok()) {
-      log::warn("sync: message " + server_id + " skipped: " + item.status().toString());
+      // Still sent (as an empty message with its date and read state), so
+      // it is in the item map and can never hold the next windows back.
+      log::warn("sync: message " + server_id + " unreadable, sent empty: " + item.status().toString());
+      items::EmailItem empty;
+      empty.read = meta.seen;
+      if (meta.internal_date) empty.date_received = meta.internal_date;
+      empty.warnings.push_back(item.status().reason());
+      out.push_back({d.uid, d.flags, std::move(empty)});
       continue;
     }
     if (!item->warnings.empty()) {

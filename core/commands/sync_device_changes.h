@@ -58,8 +58,8 @@ struct FetchedEmail {
   items::EmailItem item;
 };
 // Fetches and parses messages of one folder (one UID FETCH of at most `cap`
-// bytes per message). Messages that vanished are absent; one that fails to
-// parse is logged and absent. Sorted by UID.
+// bytes per message). Messages that vanished are absent; one that cannot be
+// parsed at all is logged and given as an empty item. Sorted by UID.
 Result<std::vector<FetchedEmail>> fetchEmailItems(
     backend::MailBackend& mail, const std::string& folder, const std::string& collection_id,
     const std::vector<std::uint32_t>& uids, std::uint32_t cap);

@@ -2,7 +2,7 @@
 // changed (backend::Changes) and the item map the store holds for the
 // device, which Adds, Changes and Deletes go out in one window, whether more
 // is available, and the item-map changes to commit with the new SyncKey.
-// Not wired into a command yet (core/commands/sync_command is still to do).
+// Used by core/commands/sync_command.
 //
 // Watermark rule: the backend position may only advance when the window
 // took everything; otherwise the next Sync diffs again from the old
