@@ -11,6 +11,8 @@
 #include "core/base/log.h"
 #include "core/commands/email_collection.h"
 #include "core/commands/itemops_access.h"
+#include "core/commands/provision_command.h"  // domainOf
+#include "core/commands/sync_request.h"
 #include "core/sync/email_window.h"
 #include "storage/metadata_store.h"
 
@@ -32,8 +34,13 @@ constexpr std::size_t kMaxCollections = 1000;
 struct CollectionQuery {
   std::string collection_id;
   std::string sync_key;
-  int filter_type = 0;
+  std::optional<int> filter_type;  // absent: the Sync's sticky Options decide
 };
+
+// Where Sync keeps each collection's sticky Options, and the policy that
+// bounds every FilterType (core/commands/sync_command.cpp).
+constexpr std::string_view kSyncCacheName = "sync";
+constexpr std::string_view kMaxEmailAgePolicy = "MaxEmailAgeFilter";
 
 bool parseNumber(std::string_view text, std::uint64_t* out) {
   if (text.empty() || text.size() > 19) return false;
@@ -47,7 +54,7 @@ Status badRequest(std::string what) {
   return Status::InvalidArgument("getitemestimate.bad_request", std::move(what));
 }
 
-Status parseFilter(const wbxml::Element* el, int* out) {
+Status parseFilter(const wbxml::Element* el, std::optional<int>* out) {
   if (!el) return Status();
   std::uint64_t v = 0;
   if (!parseNumber(el->text(), &v) || v > 8)
@@ -87,6 +94,30 @@ struct Estimate {
   std::uint64_t count = 0;
 };
 
+// The FilterType the next Sync of this collection applies: the one sent in
+// the last Sync that had Options (the request cache), absent = all mail.
+std::optional<int> stickyFilter(storage::MetadataStore& store, const storage::DeviceRef& ref,
+                                const std::string& collection_id) {
+  auto cached = store.getRequestCache(ref, std::string(kSyncCacheName));
+  if (!cached.ok()) return std::nullopt;
+  for (const CachedCollection& c : decodeSyncCache(*cached))
+    if (c.params.collection_id == collection_id && c.params.has_options)
+      return c.params.options.filter_type;
+  return std::nullopt;
+}
+
+// The policy's "past mail items" bound, as Sync reads it.
+std::optional<std::int64_t> policyCutoff(storage::MetadataStore& store,
+                                         const storage::DeviceRef& ref, std::int64_t now) {
+  auto policies = store.effectivePolicies(domainOf(ref.user), ref.user, ref.device_id);
+  if (!policies.ok()) return std::nullopt;
+  auto it = policies->find(std::string(kMaxEmailAgePolicy));
+  if (it == policies->end()) return std::nullopt;
+  std::uint64_t v = 0;
+  if (!parseNumber(it->second.value, &v) || v > 8) return std::nullopt;
+  return emailFilterCutoff(static_cast<int>(v), now);
+}
+
 class GetItemEstimateCommand final : public Command {
  public:
   std::optional<CommandReply> handle(CommandContext& ctx) override {
@@ -106,6 +137,7 @@ class GetItemEstimateCommand final : public Command {
     const storage::DeviceRef ref{req.login, req.query ? req.query->device_id : std::string()};
     const std::int64_t now = req.services->clock ? req.services->clock->unixSeconds() : Clock::real().unixSeconds();
     std::unique_ptr<backend::MailBackend> mail;
+    std::optional<std::optional<std::int64_t>> policy;  // read once, when needed
 
     std::vector<Estimate> estimates;
     for (const CollectionQuery& q : *queries) {
@@ -132,7 +164,11 @@ class GetItemEstimateCommand final : public Command {
           e.status = kInvalidSyncKey;
         } else {
           if (!mail) mail = provider->open(req.login, req.password);
-          const std::optional<std::int64_t> cutoff = emailFilterCutoff(q.filter_type, now);
+          if (!policy) policy = policyCutoff(*store, ref, now);
+          const std::optional<int> filter =
+              q.filter_type ? q.filter_type : stickyFilter(*store, ref, q.collection_id);
+          const std::optional<std::int64_t> cutoff = stricterCutoff(
+              filter ? emailFilterCutoff(*filter, now) : std::nullopt, *policy);
           auto changes = pendingEmailChanges(*mail, folder->backend_id, lookup->state, cutoff);
           std::vector<storage::ItemEntry> known = lookup->state.items;
           if (!changes.ok() && changes.status().reason() == "imap.uidvalidity_changed") {

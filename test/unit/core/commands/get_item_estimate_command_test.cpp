@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/commands/sync_request.h"
 #include "core/status_map.h"
 #include "core/sync/email_window.h"
 #include "test/unit/core/commands/itemops_fake.h"
@@ -269,4 +270,30 @@ TEST_CASE("GetItemEstimate: IMAP down is a retry-later answer", "[itemops][gie]"
   REQUIRE_FALSE(a.raw.status.ok());
   CHECK(answerFor(a.raw.status, true).eas_status == 111);
   CHECK(answerFor(a.raw.status, false).http_status == 503);
+}
+
+TEST_CASE("GetItemEstimate: the Sync's sticky FilterType and the policy bound apply",
+          "[itemops][gie]") {
+  World w;
+  w.syncedState("5", {}, false);
+  // The last Sync of collection 5 sent Options with FilterType 3 (one week).
+  commands::CachedCollection cc;
+  cc.params.collection_id = "5";
+  cc.params.has_options = true;
+  cc.params.options.filter_type = 3;
+  REQUIRE(w.env.store->putRequestCache(kAlice, "sync", commands::encodeSyncCache({cc})).ok());
+  Answer a = run(w.env, kAlice, body({q("5", "1"), withFilter(q("5", "1"), "0")}));
+  REQUIRE(a.results.size() == 2);
+  CHECK(a.results[0].estimate == 3);  // sticky one week: UIDs 1..3
+  CHECK(a.results[1].estimate == 6);  // the request's own FilterType wins
+  // A policy of three days bounds both (UID 1, 2 days old).
+  storage::PolicySetting p;
+  p.level = storage::PolicyLevel::kGlobal;
+  p.key = "MaxEmailAgeFilter";
+  p.value = "2";
+  REQUIRE(w.env.store->setPolicy(p).ok());
+  Answer b = run(w.env, kAlice, body({q("5", "1"), withFilter(q("5", "1"), "0")}));
+  REQUIRE(b.results.size() == 2);
+  CHECK(b.results[0].estimate == 1);
+  CHECK(b.results[1].estimate == 1);
 }
