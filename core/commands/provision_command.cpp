@@ -295,6 +295,12 @@ class ProvisionCommand final : public Command {
                                               " cannot enforce the policy");
       return statusOnly(141);
     }
+    // An acknowledgement (the client's Policy Status) without the policy key:
+    // 141 when the policy does not allow clients without a key (PROV
+    // §3.1.5.2); otherwise it is taken as a fresh request.
+    if (!acknowledging && policy->hasChild(p::Status) && !lenient &&
+        policyEnforced(effective.value()))
+      return statusOnly(141);
 
     if (!acknowledging) {
       // Phase 1: the policy and a temporary key, valid for the acknowledgement only.

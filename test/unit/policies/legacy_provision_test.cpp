@@ -175,3 +175,25 @@ TEST_CASE("wipe acknowledgement queues the confirmation notice", "[policies][wip
   CHECK(f["result"] == "succeeded");
   CHECK(f["device_status"] == "1");
 }
+
+TEST_CASE("Status 141: an acknowledgement without the policy key", "[policies][provision][141]") {
+  Stack s;
+  enforce(s);
+  Reply one = s.post("Provision", "12.1", provisionRequest(nullptr));
+  REQUIRE(one.key != 0);
+  std::string no_key;
+  {
+    eas::wbxml::Writer w(&no_key);
+    w.start(p::Provision).start(p::Policies).start(p::Policy);
+    w.element(p::PolicyType, "MS-EAS-Provisioning-WBXML").element(p::Status, 1);
+    w.end().end().end();
+  }
+  CHECK(s.post("Provision", "12.1", no_key, one.key).status == 141);
+  CHECK(s.device().provisioning == ProvisioningStatus::kPending);  // nothing granted
+  // Allowed non-provisionable devices: treated as a fresh request.
+  s.policy(PolicyLevel::kGlobal, "", eas::commands::kPolicyAllowNonProvisionable, "1");
+  Reply fresh = s.post("Provision", "12.1", no_key, one.key);
+  CHECK(fresh.status == 1);
+  CHECK(fresh.policy_status == 1);
+  CHECK(fresh.has_doc);
+}
