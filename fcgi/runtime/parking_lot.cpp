@@ -1,15 +1,21 @@
 #include "fcgi/runtime/parking_lot.h"
 
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
 #include "core/base/log.h"
 
@@ -21,6 +27,40 @@ using commands::WakeReason;
 namespace {
 
 constexpr std::uint64_t kEventFdId = 0;  // epoll data of the eventfd; entries start at 1
+constexpr std::uint64_t kSiblingFdId = ~std::uint64_t{0};
+
+// The abstract socket address of the lot of worker `pid` in `group`.
+socklen_t siblingAddress(int group, int pid, sockaddr_un* a) {
+  std::memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  const std::string name = "eas-fcgi-lot/" + std::to_string(group) + "/" + std::to_string(pid);
+  std::memcpy(a->sun_path + 1, name.data(), name.size());  // sun_path[0] = 0: abstract
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+}
+
+// Live children of `parent` other than us (the sibling workers).
+std::vector<int> siblings(int parent) {
+  std::vector<int> out;
+  DIR* d = ::opendir("/proc");
+  if (!d) return out;
+  const int self = ::getpid();
+  while (dirent* e = ::readdir(d)) {
+    const int pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == self) continue;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto paren = line.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= line.size()) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z') out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
 constexpr int kMaxIdleWaitMs = 60000;
 
 std::string lower(std::string s) {
@@ -77,6 +117,7 @@ ParkingLot::~ParkingLot() {
   notify_client_.reset();  // joins its thread: no notify() after this
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (event_fd_ >= 0) ::close(event_fd_);
+  if (sibling_fd_ >= 0) ::close(sibling_fd_);
 }
 
 Status ParkingLot::start() {
@@ -92,6 +133,22 @@ Status ParkingLot::start() {
   ev.data.u64 = kEventFdId;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) != 0)
     return Status::Internal("runtime.parking_lot", std::strerror(errno));
+  if (options_.sibling_group > 0) {
+    sibling_fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un a;
+    const socklen_t len = siblingAddress(options_.sibling_group, ::getpid(), &a);
+    if (sibling_fd_ < 0 || ::bind(sibling_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0) {
+      log::warn(std::string("push: no sibling socket (a newer Ping on another worker will not "
+                            "end this worker's): ") + std::strerror(errno));
+      if (sibling_fd_ >= 0) ::close(sibling_fd_);
+      sibling_fd_ = -1;
+    } else {
+      epoll_event sev{};
+      sev.events = EPOLLIN;
+      sev.data.u64 = kSiblingFdId;
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, sibling_fd_, &sev);
+    }
+  }
   started_ = true;
   event_thread_ = std::thread([this] { eventLoop(); });
   const int n = std::max(1, options_.executor_threads);
@@ -172,6 +229,35 @@ void ParkingLot::notify(const std::string& login, const std::string& folder) {
 }
 
 void ParkingLot::endDevice(const std::string& login, const std::string& device_id) {
+  endDeviceLocal(login, device_id);
+  tellSiblings(login, device_id);
+}
+
+void ParkingLot::tellSiblings(const std::string& login, const std::string& device_id) {
+  if (sibling_fd_ < 0) return;
+  // "end <login>\n<device>": one datagram per sibling; lost ones cost only
+  // the older Ping's early answer (it still ends at its heartbeat).
+  const std::string msg = "end " + login + "\n" + device_id;
+  for (int pid : siblings(options_.sibling_group)) {
+    sockaddr_un a;
+    const socklen_t len = siblingAddress(options_.sibling_group, pid, &a);
+    ::sendto(sibling_fd_, msg.data(), msg.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&a), len);
+  }
+}
+
+void ParkingLot::readSiblingMessages() {
+  char buf[2048];
+  for (;;) {
+    const ssize_t n = ::recv(sibling_fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) return;
+    const std::string msg(buf, static_cast<std::size_t>(n));
+    const auto nl = msg.find('\n');
+    if (msg.compare(0, 4, "end ") != 0 || nl == std::string::npos) continue;
+    endDeviceLocal(msg.substr(4, nl - 4), msg.substr(nl + 1));
+  }
+}
+
+void ParkingLot::endDeviceLocal(const std::string& login, const std::string& device_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_device_.find(std::make_pair(lower(login), device_id));
   if (it == by_device_.end()) return;
@@ -342,6 +428,10 @@ void ParkingLot::eventLoop() {
     }
     const int n = ::epoll_wait(epoll_fd_, events, 128, timeout);
     for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kSiblingFdId) {
+        readSiblingMessages();
+        continue;
+      }
       if (events[i].data.u64 == kEventFdId) {
         std::uint64_t count = 0;
         ssize_t ignored = ::read(event_fd_, &count, sizeof count);

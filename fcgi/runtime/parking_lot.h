@@ -47,6 +47,11 @@ struct ParkingLotOptions {
   // after it left, never under the lot's lock: the notify client's counted
   // watchUser/unwatchUser, so notifyd relays events only for parked users.
   std::function<void(const std::string& login, bool watch)> watch_hook;
+  // Sibling workers (the children of this pid, normally the master's):
+  // endDevice() also reaches their lots, over an abstract unix datagram
+  // socket "@eas-fcgi-lot/<group>/<pid>" each lot binds, because a device's
+  // next Ping may land on another worker. 0: this lot only.
+  int sibling_group = 0;
 };
 
 class ParkingLot final : public commands::PushHub {
@@ -108,10 +113,14 @@ class ParkingLot final : public commands::PushHub {
   void runDueTimers();
   void signalEventThread();
   void watchHook(const std::string& login, bool watch);
+  void endDeviceLocal(const std::string& login, const std::string& device_id);
+  void tellSiblings(const std::string& login, const std::string& device_id);
+  void readSiblingMessages();
 
   const ParkingLotOptions options_;
   int epoll_fd_ = -1;  // const after start()
   int event_fd_ = -1;  // const after start()
+  int sibling_fd_ = -1;  // const after start(); -1 without a sibling group
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;   // executor: tasks_ not empty or stopping_

@@ -1,5 +1,7 @@
 #include "fcgi/runtime/request_pipeline.h"
 
+#include <unistd.h>
+
 #include <exception>
 #include <utility>
 
@@ -84,6 +86,7 @@ Result<RequestPipeline> makeRequestPipeline(const Config& config) {
     p.services->max_ping_folders = config.push.max_folders;
     ParkingLotOptions lot_options;
     lot_options.max_parked = static_cast<std::size_t>(config.push.max_parked_per_worker);
+    lot_options.sibling_group = ::getppid();  // the master: a device's next Ping may reach a sibling
     p.parking_lot = std::make_unique<ParkingLot>(lot_options);
     if (Status s = p.parking_lot->start(); !s.ok()) return s;
     if (!config.push.notify_socket.empty()) {
