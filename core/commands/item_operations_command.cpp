@@ -138,6 +138,57 @@ void fetchAttachment(Session& s, wbxml::Writer& w, const wbxml::Element& fetch,
 
 // ---- Fetch of a whole item ------------------------------------------------------
 
+// Copies `e` into `w`, with each airsyncbase:Body's Data moved into a
+// multipart part and replaced by ItemOperations:Part (CMD §2.2.1.10.1,
+// AIRS §2.2.2.9: Part sits where Data was).
+void emitWithParts(Session& s, wbxml::Writer& w, const wbxml::Element& e, bool in_body) {
+  if (in_body && e.tag() == asb::Data) {
+    s.parts.emplace_back(e.text());
+    w.element(io::Part, static_cast<std::int64_t>(s.parts.size()));  // ItemOperations:Part, also inside Body
+    return;
+  }
+  if (e.firstChild()) {
+    w.start(e.tag());
+    for (const wbxml::Element& c : e.children()) emitWithParts(s, w, c, e.tag() == asb::Body);
+    w.end();
+  } else if (e.isOpaque()) {
+    w.opaqueElement(e.tag(), e.text());
+  } else if (!e.text().empty()) {
+    w.element(e.tag(), e.text());
+  } else {
+    w.empty(e.tag());
+  }
+}
+
+// The item's Properties; with multipart, the body bytes go to a part.
+void writeItemProperties(Session& s, wbxml::Writer& w, const items::EmailItem& item,
+                         const items::BodyRequest& body_request) {
+  const auto version = items::ProtocolVersionView::of(s.req.capabilities.version);
+  if (!s.req.accept_multipart) {
+    w.start(io::Properties);
+    items::writeEmailApplicationData(w, item, body_request, version);
+    w.end();
+    return;
+  }
+  std::string scratch;
+  {
+    wbxml::Writer sw(&scratch);
+    sw.start(io::Properties);
+    items::writeEmailApplicationData(sw, item, body_request, version);
+    sw.end();
+    sw.flush();
+  }
+  auto doc = wbxml::decode(scratch);
+  if (!doc.ok()) {  // our own encoder's output: a bug, but still answer inline
+    log::error("itemoperations: re-reading Properties failed " + doc.status().toString());
+    w.start(io::Properties);
+    items::writeEmailApplicationData(w, item, body_request, version);
+    w.end();
+    return;
+  }
+  emitWithParts(s, w, doc->root(), false);
+}
+
 void fetchItem(Session& s, wbxml::Writer& w, const wbxml::Element& fetch) {
   const wbxml::Element* long_id_el = fetch.child(se::LongId);
   std::string collection(fetch.childText(as::CollectionId));
@@ -208,10 +259,7 @@ void fetchItem(Session& s, wbxml::Writer& w, const wbxml::Element& fetch) {
   }
   if (item) {
     w.element(as::Class, "Email");
-    w.start(io::Properties);
-    items::writeEmailApplicationData(
-        w, *item, body_request, items::ProtocolVersionView::of(s.req.capabilities.version));
-    w.end();
+    writeItemProperties(s, w, *item, body_request);
   }
   w.end();
 }

@@ -18,7 +18,8 @@
 //
 // Multipart (MS-ASAcceptMultiPart: T or the AcceptMultiPart query flag):
 // application/vnd.ms-sync.multipart, part 0 the WBXML, each attachment's
-// ItemOperations:Data replaced by <Part>n</Part> (item bodies stay inline).
+// ItemOperations:Data replaced by <Part>n</Part>, and an item's
+// airsyncbase:Body/Data by ItemOperations:Part the same way.
 #pragma once
 
 #include <memory>

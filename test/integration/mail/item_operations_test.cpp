@@ -53,7 +53,7 @@ std::string messageWith(const std::string& subject, const std::string& blob) {
 
 struct Fetched {
   int status = -1;
-  std::string content_type, range, total, data, part, subject, body;
+  std::string content_type, range, total, data, part, subject, body, body_part;
 };
 
 struct IoAnswer {
@@ -171,8 +171,10 @@ struct Stack {
             REQUIRE(bytes.has_value());
             x.data = *bytes;
           }
-          if (const eas::wbxml::Element* b = p->child(asb::Body))
+          if (const eas::wbxml::Element* b = p->child(asb::Body)) {
             x.body = std::string(b->childText(asb::Data));
+            x.body_part = std::string(b->childText(io::Part));
+          }
         }
         a.fetches.push_back(x);
       }
@@ -314,20 +316,27 @@ TEST_CASE("ItemOperations: multipart by header and by the base64 query flag",
   const std::string dev = "IOM" + s.tag;
   const std::string blob = binaryBlob();
   Seeded d = seed(s, dev, blob);
-  const std::string body =
-      ioBody({attachment(d.file_reference), attachment(d.file_reference, "100-299")});
+  const std::string body = ioBody({attachment(d.file_reference),
+                                   attachment(d.file_reference, "100-299"),
+                                   item(d.collection, d.server_id)});
 
   IoAnswer h = s.itemOperations(s.alice, dev, body, /*multipart_header=*/true);
   REQUIRE(h.http == 200);
   CHECK(h.content_type == "application/vnd.ms-sync.multipart");
   CHECK(h.top == 1);
-  REQUIRE(h.fetches.size() == 2);
-  REQUIRE(h.parts.size() == 3);
+  REQUIRE(h.fetches.size() == 3);
+  REQUIRE(h.parts.size() == 4);
   CHECK(h.fetches[0].part == "1");
   CHECK(h.fetches[0].data.empty());
   CHECK(h.parts[1] == blob);
   CHECK(h.fetches[1].part == "2");
   CHECK(h.parts[2] == blob.substr(100, 200));
+  // The item's body travels as part 3; the rest of it stays in the WBXML.
+  CHECK(h.fetches[2].status == 1);
+  CHECK(h.fetches[2].subject == "Report" + s.tag);
+  CHECK(h.fetches[2].body.empty());
+  CHECK(h.fetches[2].body_part == "3");
+  CHECK(h.parts[3].find("The report is attached.") != std::string::npos);
 
   // The same request in the base64 query form with Options 0x02.
   eas::protocol::EasQuery q;
@@ -343,7 +352,7 @@ TEST_CASE("ItemOperations: multipart by header and by the base64 query flag",
   IoAnswer b = Stack::decodeIo(s.client.post(r));
   REQUIRE(b.http == 200);
   CHECK(b.content_type == "application/vnd.ms-sync.multipart");
-  REQUIRE(b.parts.size() == 3);
+  REQUIRE(b.parts.size() == 4);
   CHECK(b.parts[1] == blob);
   CHECK(b.parts[2] == blob.substr(100, 200));
   cleanup(s, d);

@@ -84,7 +84,7 @@ std::string itemOperationsBody(const std::vector<FetchSpec>& fetches) {
 struct FetchResult {
   int status = -1;
   std::string file_reference, server_id, content_type, range, total, data, part, subject;
-  std::string body_data;
+  std::string body_data, body_part;
   int body_type = 0;
 };
 
@@ -150,6 +150,7 @@ Reply run(ItemOpsEnv& env, const storage::DeviceRef& ref, const std::string& bod
         if (const wbxml::Element* b = p->child(asb::Body)) {
           fr.body_type = std::atoi(std::string(b->childText(asb::Type, "0")).c_str());
           fr.body_data = std::string(b->childText(asb::Data));
+          fr.body_part = std::string(b->childText(io::Part));
         }
       }
       r.fetches.push_back(fr);
@@ -232,6 +233,21 @@ TEST_CASE("ItemOperations: multipart puts the bytes in parts", "[itemops]") {
   CHECK(r.parts[2] == w.attachment.substr(500, 100));
   CHECK(r.fetches[2].status == 15);
   CHECK(r.fetches[2].part.empty());
+}
+
+TEST_CASE("ItemOperations: multipart moves an item's body into a part", "[itemops]") {
+  World w;
+  Reply r = run(w.env, kAlice,
+                itemOperationsBody({att("5:17:2"), item("5", "5:17")}), /*multipart=*/true);
+  REQUIRE(r.fetches.size() == 2);
+  REQUIRE(r.parts.size() == 3);
+  CHECK(r.parts[1] == w.attachment);
+  CHECK(r.fetches[1].status == 1);
+  CHECK(r.fetches[1].subject == "Quarterly");  // the rest of the item stays inline
+  CHECK(r.fetches[1].body_type == 1);
+  CHECK(r.fetches[1].body_data.empty());
+  CHECK(r.fetches[1].body_part == "2");
+  CHECK(std::string(r.parts[2]).find("Hello body") != std::string::npos);
 }
 
 TEST_CASE("ItemOperations: Fetch of a whole item with a body preference", "[itemops]") {
