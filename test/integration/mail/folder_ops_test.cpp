@@ -192,3 +192,25 @@ TEST_CASE("a device syncing default folders only cannot create mail folders",
   CHECK(c.status(fh::Status) == 3);
   CHECK_FALSE(s.imapHas(name));
 }
+
+TEST_CASE("a non-ASCII folder name: modified UTF-7 on the server, no echo",
+          "[integration][folderops]") {
+  Stack s("127.0.5.15");
+  const std::string dev = "FOPU" + s.tag;
+  std::string key = "0";
+  s.folderSync(key, dev);
+  const std::string name = "Entw\xC3\xBCrfe & \xE6\x97\xA5\xE6\x9C\xAC" + s.tag;
+  Reply c = s.folderCreate(dev, key, "0", name);
+  REQUIRE(c.status(fh::Status) == 1);
+  const std::string id(c.root().childText(fh::ServerId));
+  key = std::string(c.root().childText(fh::SyncKey));
+  CHECK(s.imapHas("Entw&APw-rfe &- &ZeVnLA-" + s.tag));
+  std::string k = key;
+  CHECK(s.folderSync(k, dev).empty());
+  std::string zero = "0";
+  auto all = s.folderSync(zero, dev);
+  REQUIRE(Stack::named(all, name) != nullptr);
+  CHECK(Stack::named(all, name)->server_id == id);
+  CHECK(s.folderDelete(dev, zero, id).status(fh::Status) == 1);
+  CHECK_FALSE(s.imapHas("Entw&APw-rfe &- &ZeVnLA-" + s.tag));
+}

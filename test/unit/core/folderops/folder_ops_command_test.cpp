@@ -885,7 +885,9 @@ TEST_CASE("FolderDelete drops the sync state of the deleted collections", "[fold
     t.from_key = 0;
     t.to_key = 1;
     t.watermark.uidvalidity = 7;
-    REQUIRE(env.store->commitSyncState(ref, env.ids[name], t).ok());
+    t.response = "r";
+    const std::string coll = env.ids[name];
+    REQUIRE(env.store->commitSyncState(ref, coll, t).ok());
     REQUIRE(env.store->lookupSyncKey(ref, env.ids[name], 1).ok());
   }
   REQUIRE(env.remove("1", env.ids["Work"]).status(fh::Status) == 1);
