@@ -196,6 +196,28 @@ TEST_CASE("GetItemEstimate: statuses and the estimate the next Sync agrees with"
   REQUIRE_FALSE(coll.empty());
 
   CHECK(s.estimate(s.alice, dev, coll, "0").status == 3);
+  // A FilterType outside 0..8 fails the whole request: 103 on 14.1, 400 on 12.1.
+  for (const char* version : {"14.1", "12.1"}) {
+    std::string wb;
+    {
+      eas::wbxml::Writer w(&wb);
+      w.start(gie::GetItemEstimate).start(gie::Collections).start(gie::Collection);
+      w.element(as::SyncKey, "1").element(gie::CollectionId, coll);
+      w.start(as::Options).element(as::FilterType, "9").end();
+      w.end().end().end();
+      w.flush();
+    }
+    EasRequest r = s.request(s.alice, "GetItemEstimate", dev, version);
+    r.body = wb;
+    HttpReply reply = s.client.post(r);
+    INFO(version);
+    if (std::string(version) == "14.1") {
+      CHECK(reply.status == 200);
+      CHECK(eas::testing::topLevelStatus(reply.body) == 103);
+    } else {
+      CHECK(reply.status == 400);
+    }
+  }
   CHECK(s.estimate(s.alice, dev, "999999", "1").status == 2);
   CHECK(s.estimate(s.alice, dev, coll, "77").status == 4);
 

@@ -307,6 +307,24 @@ TEST_CASE("ItemOperations: attachment bytes, Range, item fetch, statuses", "[int
   IoAnswer e = s.itemOperations(s.alice, dev, empty);
   REQUIRE(e.http == 200);
   CHECK(e.top == 2);
+  // More than 100 operations (CMD §3.1.5.10): top-level Status 11.
+  IoAnswer many = s.itemOperations(s.alice, dev, ioBody(std::vector<Op>(101, attachment(d.file_reference))));
+  REQUIRE(many.http == 200);
+  CHECK(many.top == 11);
+  CHECK(many.fetches.empty());
+  // With a FileReference, Range is the only option: per-fetch Status 2.
+  std::string bad_option;
+  {
+    eas::wbxml::Writer w(&bad_option);
+    w.start(io::ItemOperations).start(io::Fetch).element(io::Store, "Mailbox");
+    w.element(asb::FileReference, d.file_reference);
+    w.start(io::Options).start(asb::BodyPreference).element(asb::Type, 1).end().end();
+    w.end().end();
+    w.flush();
+  }
+  IoAnswer opt = s.itemOperations(s.alice, dev, bad_option);
+  REQUIRE(opt.fetches.size() == 1);
+  CHECK(opt.fetches[0].status == 2);
   cleanup(s, d);
 }
 
@@ -419,5 +437,54 @@ TEST_CASE("GetAttachment (12.1): raw bytes with the part's type; unknown is 500"
   HttpReply v14 = get(d.file_reference, "14.1");
   CHECK(v14.body != blob);
   CHECK((v14.status == 501 || eas::testing::topLevelStatus(v14.body) == 137));
+  cleanup(s, d);
+}
+
+TEST_CASE("ItemOperations EmptyFolderContents empties the device's folder over IMAP",
+          "[integration][itemops]") {
+  Stack s;
+  const std::string dev = "IOE" + s.tag;
+  Seeded d = seed(s, dev, "tiny");
+  auto mail = s.imap(s.alice);
+  REQUIRE(mail->appendMessage(d.folder, messageWith("Second" + s.tag, "x"), 0).ok());
+  std::string body;
+  {
+    eas::wbxml::Writer w(&body);
+    w.start(io::ItemOperations);
+    w.start(io::EmptyFolderContents).element(as::CollectionId, d.collection).end();
+    w.start(io::EmptyFolderContents).element(as::CollectionId, "999999").end();
+    w.end();
+    w.flush();
+  }
+  IoAnswer a = s.itemOperations(s.alice, dev, body);
+  REQUIRE(a.http == 200);
+  CHECK(a.top == 1);
+  REQUIRE(a.fetches.size() == 2);
+  CHECK(a.fetches[0].status == 1);
+  CHECK(a.fetches[1].status == 6);
+  auto left = mail->searchMessages(d.folder, eas::backend::SearchCriteria{});
+  REQUIRE(left.ok());
+  CHECK(left->empty());
+  // Bob's device cannot empty Alice's folder: the id is not in his map (or
+  // names his own folder), and Alice's mail is untouched either way.
+  REQUIRE(mail->appendMessage(d.folder, messageWith("Third" + s.tag, "y"), 0).ok());
+  const std::vector<std::string> bob_ids = s.folderIds(s.bob, "IOEB" + s.tag);
+  if (std::find(bob_ids.begin(), bob_ids.end(), d.collection) != bob_ids.end()) {
+    cleanup(s, d);  // the id names one of Bob's own folders: not emptied in a test
+    return;
+  }
+  std::string bob_body;
+  {
+    eas::wbxml::Writer w(&bob_body);
+    w.start(io::ItemOperations).start(io::EmptyFolderContents).element(as::CollectionId, d.collection);
+    w.end().end();
+    w.flush();
+  }
+  IoAnswer b = s.itemOperations(s.bob, "IOEB" + s.tag, bob_body);
+  REQUIRE(b.fetches.size() == 1);
+  CHECK(b.fetches[0].status == 6);
+  auto still = mail->searchMessages(d.folder, eas::backend::SearchCriteria{});
+  REQUIRE(still.ok());
+  CHECK(still->size() == 1);
   cleanup(s, d);
 }
