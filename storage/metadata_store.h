@@ -284,6 +284,16 @@ class MetadataStore {
   // nor the previous key (or the collection has no state and key != 0).
   virtual Result<SyncLookup> lookupSyncKey(const DeviceRef& ref, const std::string& collection_id,
                                            uint64_t key) = 0;
+  // The same answer without the item map (state.items left empty): the
+  // match, the watermark and, for kPrevious, the replay bytes. For a Sync
+  // that usually finds nothing changed or replays (one row, not one per
+  // item). The default loads everything.
+  virtual Result<SyncLookup> peekSyncKey(const DeviceRef& ref, const std::string& collection_id,
+                                         uint64_t key) {
+    auto out = lookupSyncKey(ref, collection_id, key);
+    if (out.ok()) out->state.items.clear();
+    return out;
+  }
   // Atomically moves the collection from `from_key` to `to_key`, applies the
   // item-map changes, stores the watermark and the replay response. The state
   // at from_key stays recoverable until the next commit. store.conflict when

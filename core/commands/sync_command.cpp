@@ -283,6 +283,32 @@ class SyncRun {
     w.end();
   }
 
+  // Nothing to say and nothing to remember: the same key, no commit.
+  std::string sameKey(const SyncCollectionRequest& c) {
+    std::string out;
+    wbxml::Writer w(&out);
+    head(w, c, c.sync_key, kOk);
+    w.end();
+    w.flush();
+    return out;
+  }
+
+  std::string changesFailed(const SyncCollectionRequest& c, const storage::Folder& f,
+                            const Status& st) {
+    const std::string& cid = c.collection_id;
+    if (st.reason() == "imap.uidvalidity_changed") {
+      // The folder is a new one under the same name: the device starts
+      // over from 0 (CMD Status 3) and gets every message again.
+      log::warn("sync: UIDVALIDITY of " + f.backend_id + " changed; collection " + cid +
+                " reset user=" + req_.login + " device=" + ref_.device_id);
+      if (Status s = store_.resetSyncState(ref_, cid); !s.ok())
+        log::warn("sync: reset " + cid + " " + s.toString());
+      return statusOnly(c, cid, "0", kInvalidSyncKey);
+    }
+    log::warn("sync: changes of " + cid + " user=" + req_.login + " " + st.toString());
+    return statusOnly(c, cid, c.sync_key, statusForBackend(st));
+  }
+
   std::string processCollection(const SyncCollectionRequest& c, int window, int* sent) {
     const std::string& cid = c.collection_id;
     const storage::Folder* f = folder(cid);
@@ -313,6 +339,36 @@ class SyncRun {
         return statusOnly(c, cid, c.sync_key, kRetry);
       }
       return out;
+    }
+
+    // First the one-row answer: a replay or a no-change Sync never loads
+    // the item map (the steady state of a large folder).
+    auto peek = store_.peekSyncKey(ref_, cid, key);
+    if (!peek.ok()) {
+      if (peek.status().reason() == "store.unknown_synckey") {
+        log::info("sync: unknown SyncKey " + c.sync_key + " for " + cid + " user=" + req_.login +
+                  " device=" + ref_.device_id);
+        return statusOnly(c, cid, "0", kInvalidSyncKey);
+      }
+      log::warn("sync: lookup " + cid + " user=" + req_.login + " " + peek.status().toString());
+      return statusOnly(c, cid, c.sync_key, kRetry);
+    }
+    if (peek->match == storage::SyncLookup::Match::kPrevious) {
+      log::info("sync: SyncKey " + c.sync_key + " of " + cid + " resent: replaying device=" +
+                ref_.device_id);
+      return std::move(peek->replay_response);
+    }
+    const bool get_changes = c.get_changes.value_or(true);
+    if (c.commands.empty()) {
+      if (!get_changes) return sameKey(c);
+      const storage::Watermark& wm = peek->state.watermark;
+      if (wm.uidvalidity != 0 && wm.highestmodseq > 0) {
+        auto quick = mail().changesSince(f->backend_id, sync::toBackendWatermark(wm), {});
+        if (!quick.ok()) return changesFailed(c, *f, quick.status());
+        if (quick->byModseq && quick->added.empty() && quick->flagsChanged.empty() &&
+            quick->expunged.empty())
+          return sameKey(c);
+      }
     }
 
     auto lookup = store_.lookupSyncKey(ref_, cid, key);
@@ -364,25 +420,12 @@ class SyncRun {
     sync::EmailWindow plan;
     std::vector<FetchedEmail> adds;
     storage::Watermark watermark = state.watermark;
-    if (c.get_changes.value_or(true)) {
+    if (get_changes) {
       auto cutoff = stricterCutoff(
           c.options.filter_type ? emailFilterCutoff(*c.options.filter_type, now()) : std::nullopt,
           policyCutoff());
       auto changes = pendingEmailChanges(mail(), f->backend_id, state, cutoff);
-      if (!changes.ok()) {
-        if (changes.status().reason() == "imap.uidvalidity_changed") {
-          // The folder is a new one under the same name: the device starts
-          // over from 0 (CMD Status 3) and gets every message again.
-          log::warn("sync: UIDVALIDITY of " + f->backend_id + " changed; collection " + cid +
-                    " reset user=" + req_.login + " device=" + ref_.device_id);
-          if (Status s = store_.resetSyncState(ref_, cid); !s.ok())
-            log::warn("sync: reset " + cid + " " + s.toString());
-          return statusOnly(c, cid, "0", kInvalidSyncKey);
-        }
-        log::warn("sync: changes of " + cid + " user=" + req_.login + " " +
-                  changes.status().toString());
-        return statusOnly(c, cid, c.sync_key, statusForBackend(changes.status()));
-      }
+      if (!changes.ok()) return changesFailed(c, *f, changes.status());
       plan = sync::planEmailWindow(*changes, state.items, window);
       if (!plan.adds.empty()) {
         auto fetched = fetchEmailItems(mail(), f->backend_id, cid, plan.adds, cap);
@@ -402,15 +445,7 @@ class SyncRun {
     const bool nothing = device.responses.empty() && device.item_changes.empty() &&
                          plan.deletes.empty() && plan.changes.empty() && adds.empty() &&
                          plan.item_changes.empty();
-    if (nothing) {
-      // Nothing to say and nothing to remember: the same key, no commit.
-      std::string out;
-      wbxml::Writer w(&out);
-      head(w, c, c.sync_key, kOk);
-      w.end();
-      w.flush();
-      return out;
-    }
+    if (nothing) return sameKey(c);
 
     const std::uint64_t new_key = key + 1;
     storage::SyncTransition t;

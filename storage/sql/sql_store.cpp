@@ -687,6 +687,16 @@ Status SqlStore::commitFolderSync(const DeviceRef& ref, uint64_t from_key, uint6
 
 Result<SyncLookup> SqlStore::lookupSyncKey(const DeviceRef& ref, const std::string& coll,
                                            uint64_t key) {
+  return lookupSync(ref, coll, key, true);
+}
+
+Result<SyncLookup> SqlStore::peekSyncKey(const DeviceRef& ref, const std::string& coll,
+                                         uint64_t key) {
+  return lookupSync(ref, coll, key, false);
+}
+
+Result<SyncLookup> SqlStore::lookupSync(const DeviceRef& ref, const std::string& coll,
+                                        uint64_t key, bool with_items) {
   EAS_RETURN_IF_ERROR(checkRef(ref));
   EAS_RETURN_IF_ERROR(checkCollection(coll));
   return withConnection([&](SqlConnection& c) -> Result<SyncLookup> {
@@ -720,13 +730,19 @@ Result<SyncLookup> SqlStore::lookupSyncKey(const DeviceRef& ref, const std::stri
     if (key == out.current_key) {
       out.state.sync_key = key;
       out.state.watermark = {asInt(r[1]), asInt(r[2]), asInt(r[3]), asString(r[4])};
-      EAS_SQL_TRY(items, loadItems(c, ref, coll));
-      out.state.items = std::move(items);
+      if (with_items) {
+        EAS_SQL_TRY(items, loadItems(c, ref, coll));
+        out.state.items = std::move(items);
+      }
     } else if (prev != 0 && key == prev) {
       out.match = SyncLookup::Match::kPrevious;
       out.state.sync_key = key;
       out.state.watermark = {asInt(r[6]), asInt(r[7]), asInt(r[8]), asString(r[9])};
       out.replay_response = asString(r[10]);
+      if (!with_items) {
+        EAS_RETURN_IF_ERROR(tx.commit());
+        return out;
+      }
       EAS_SQL_TRY(items, loadItems(c, ref, coll));
       // Undo the last transition: put back each changed row's prior version.
       std::map<std::string, ItemEntry> map;

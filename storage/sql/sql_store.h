@@ -50,6 +50,8 @@ class SqlStore final : public MetadataStore, public StoreAdmin {
                           const std::string& response) override;
   Result<SyncLookup> lookupSyncKey(const DeviceRef& ref, const std::string& collection_id,
                                    uint64_t key) override;
+  Result<SyncLookup> peekSyncKey(const DeviceRef& ref, const std::string& collection_id,
+                                 uint64_t key) override;
   Status commitSyncState(const DeviceRef& ref, const std::string& collection_id,
                          const SyncTransition& transition) override;
   Result<ItemEntry> findItemByBackendId(const DeviceRef& ref, const std::string& collection_id,
@@ -87,6 +89,8 @@ class SqlStore final : public MetadataStore, public StoreAdmin {
   Status importTable(const std::string& table, const std::vector<SqlRow>& rows);
 
  private:
+  Result<SyncLookup> lookupSync(const DeviceRef& ref, const std::string& collection_id,
+                                uint64_t key, bool with_items);
   // Runs fn(conn) on a pooled connection, retrying the whole operation when
   // the engine says "try again" (busy, deadlock, lost connection).
   template <typename Fn>

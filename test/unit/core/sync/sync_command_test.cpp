@@ -79,6 +79,12 @@ class FakeBackend final : public backend::MailBackend {
     backend::Changes c;
     c.state.uidValidity = b.uidvalidity;
     c.state.uidNext = b.uidnext;
+    // A modseq that moves with every change, as CONDSTORE's does.
+    std::uint64_t modseq = 1 + b.uidnext * 7919u;
+    for (const Msg& m : b.msgs) modseq += m.uid * 131u + m.flags * 7u + 3u;
+    c.state.highestModseq = modseq;
+    c.byModseq = since.modseq.has_value();
+    if (since.modseq && *since.modseq == modseq && since.uidNext == b.uidnext) return c;
     std::map<std::uint32_t, std::uint32_t> have;
     for (const Msg& m : b.msgs) have[m.uid] = m.flags;
     std::set<std::uint32_t> known_uids;
@@ -513,4 +519,45 @@ TEST_CASE("a message that cannot be read does not stop the Sync", "[sync][comman
   Coll quiet = env.one(spec(c.key, "1"));
   CHECK(quiet.adds.empty());
   CHECK(quiet.key == c.key);
+}
+
+TEST_CASE("store: peekSyncKey answers like lookupSyncKey without the item map", "[sync][store]") {
+  Env env;
+  storage::SyncTransition t1;
+  t1.from_key = 0;
+  t1.to_key = 1;
+  t1.watermark = {7, 11, 3, ""};
+  t1.changes = {{storage::ItemChange::Kind::kPut, {"1:1", "1", "\\Seen", ""}},
+                {storage::ItemChange::Kind::kPut, {"1:2", "2", "", ""}}};
+  t1.response = "first";
+  REQUIRE(env.store->commitSyncState(env.ref, "1", t1).ok());
+  storage::SyncTransition t2;
+  t2.from_key = 1;
+  t2.to_key = 2;
+  t2.watermark = {7, 12, 4, ""};
+  t2.changes = {{storage::ItemChange::Kind::kPut, {"1:3", "3", "", ""}}};
+  t2.response = "second";
+  REQUIRE(env.store->commitSyncState(env.ref, "1", t2).ok());
+
+  auto full = env.store->lookupSyncKey(env.ref, "1", 2);
+  auto peek = env.store->peekSyncKey(env.ref, "1", 2);
+  REQUIRE(full.ok());
+  REQUIRE(peek.ok());
+  CHECK(full->state.items.size() == 3);
+  CHECK(peek->state.items.empty());
+  CHECK(peek->match == storage::SyncLookup::Match::kCurrent);
+  CHECK(peek->state.watermark == full->state.watermark);
+  CHECK(peek->current_key == 2);
+
+  auto prev = env.store->peekSyncKey(env.ref, "1", 1);
+  REQUIRE(prev.ok());
+  CHECK(prev->match == storage::SyncLookup::Match::kPrevious);
+  CHECK(prev->replay_response == "second");
+  CHECK(prev->state.watermark == t1.watermark);
+  CHECK(prev->state.items.empty());
+
+  auto old = env.store->peekSyncKey(env.ref, "1", 5);
+  REQUIRE_FALSE(old.ok());
+  CHECK(old.status().reason() == "store.unknown_synckey");
+  CHECK_FALSE(env.store->peekSyncKey(env.ref, "9", 1).ok());
 }
