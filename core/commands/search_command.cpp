@@ -25,6 +25,10 @@ constexpr int kOk = 1;
 constexpr int kInvalidRequest = 2;
 constexpr int kServerError = 3;
 constexpr int kTooComplex = 8;
+constexpr int kTimedOut = 10;
+// A search that has not collected its hits by then answers Status 10 rather
+// than keep the device (and a worker thread) waiting past its HTTP timeout.
+constexpr std::int64_t kSearchBudgetMs = 30'000;
 constexpr int kFolderSyncRequired = 11;
 
 SearchParse fail(int status, std::string reason) {
@@ -248,7 +252,11 @@ class SearchCommand final : public Command {
       backend::FetchRequest dates;
       dates.envelope = false;
       dates.bodyStructure = false;
+      const Clock& clock = req.services->clock ? *req.services->clock : Clock::real();
+      const std::int64_t deadline = clock.monotonicMs() + kSearchBudgetMs;
       for (const storage::Folder* f : folders) {
+        if (clock.monotonicMs() > deadline)
+          return storeStatus(kTimedOut, "search.timed_out", req);
         auto uids = backend->searchMessages(f->backend_id, crit);
         if (!uids.ok() && uids.status().reason() == "imap.no_such_folder") continue;  // gone
         if (!uids.ok()) return backendFailure(req, uids.status());

@@ -22,7 +22,8 @@
 // unreachable); 8 query too complex (Class/FreeText/CollectionId outside And,
 // Or, EqualTo, nested And, two FreeText, ConversationId, a comparison on
 // another property than DateReceived); 11 a CollectionId that is not in the
-// device's hierarchy, or no hierarchy yet (FolderSync required). No body =
+// device's hierarchy, or no hierarchy yet (FolderSync required); 10 the
+// folders could not be searched within 30 s (Services::clock). No body =
 // 103 (HTTP 400 on 12.x). GAL (Name=GAL): Store Status 1, an empty Result
 // and Total 0 until a directory backend exists.
 #pragma once

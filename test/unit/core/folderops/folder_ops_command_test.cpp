@@ -56,6 +56,8 @@ struct FakeMailbox {
   bool down = false;
   bool refuse_moves = false;
   bool refuse_folder_ops = false;  // the server answers NO to CREATE/RENAME/DELETE
+  ManualClock* clock = nullptr;    // advanced by each SEARCH when set
+  std::int64_t search_ms = 0;
   int fetches = 0;
   std::vector<std::uint32_t> fetched_bodies;  // UIDs fetched with a body section
   std::vector<std::string> calls;             // create/rename/delete, in order
@@ -134,6 +136,7 @@ class FakeBackend final : public backend::MailBackend {
   Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
                                                     const backend::SearchCriteria& c) override {
     if (box_.down) return down();
+    if (box_.clock) box_.clock->advanceMs(box_.search_ms);
     auto it = box_.folders.find(folder);
     if (it == box_.folders.end()) return Status::NotFound("imap.no_such_folder", folder);
     std::vector<std::uint32_t> out;
@@ -922,4 +925,19 @@ TEST_CASE("folder operations: server errors 6 and 11, nothing committed", "[fold
   CHECK(env.folderSync("1").empty());
   CHECK(env.syncKey == "1");
   CHECK(env.mailbox.folders.count("Home") == 1);
+}
+
+TEST_CASE("Search: folders not searched within the budget answer 10", "[search]") {
+  Env env;
+  env.mailbox.deliver("INBOX", "a", "x", 1000);
+  env.initialSync();
+  ManualClock clock;
+  env.services.clock = &clock;
+  env.mailbox.clock = &clock;
+  env.mailbox.search_ms = 5000;  // six folders: 30 s after the fifth
+  CHECK(env.search(simpleAnd("a")).store_status == 1);
+  env.mailbox.search_ms = 10000;
+  CHECK(env.search(simpleAnd("a")).store_status == 10);
+  // One folder is always searched, however slow.
+  CHECK(env.search(simpleAnd("a", {env.ids["INBOX"]})).store_status == 1);
 }
