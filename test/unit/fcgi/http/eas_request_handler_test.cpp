@@ -144,7 +144,7 @@ class Harness {
     table.assign(eas::commands::commandTable().begin(), eas::commands::commandTable().end());
     for (auto& spec : table)
       if (std::string_view(spec.name) == "FolderSync" || std::string_view(spec.name) == "Ping" ||
-          std::string_view(spec.name) == "GetAttachment")
+          std::string_view(spec.name) == "GetAttachment" || std::string_view(spec.name) == "Sync")
         spec.factory = nullptr;
     gates.command_table = table;
     handler = eas::http::makeEasRequestHandler(config, auth, ad, gates);
