@@ -279,6 +279,19 @@ TEST_CASE("ItemOperations: attachment bytes, Range, item fetch, statuses", "[int
   CHECK(a.fetches[3].subject == "Report" + s.tag);
   CHECK(a.fetches[3].body.find("The report is attached.") != std::string::npos);
 
+  // 12.0 and 12.1 devices get the same answers (ItemOperations is 12.0+).
+  for (const char* version : {"12.0", "12.1"}) {
+    INFO(version);
+    IoAnswer v = s.itemOperations(s.alice, dev,
+                                  ioBody({attachment(d.file_reference, "10-19"),
+                                          item(d.collection, d.server_id)}),
+                                  false, version);
+    REQUIRE(v.http == 200);
+    REQUIRE(v.fetches.size() == 2);
+    CHECK(v.fetches[0].data == blob.substr(10, 10));
+    CHECK(v.fetches[1].subject == "Report" + s.tag);
+  }
+
   // Every per-operation status the command gives, through the real path.
   Op no_store = attachment(d.file_reference);
   no_store.store = "DocumentLibrary";
