@@ -117,6 +117,20 @@ int policySet(const Args& args, Io& io) {
     return usage(io, "MaxProtocolVersion must be one of 2.5, 12.0, 12.1, 14.0, 14.1, 16.0, 16.1");
   auto store = openStoreOption(args, io, &code);
   if (!store) return code;
+  // The seed greys this out for iOS devices: they send OPTIONS without their
+  // DeviceId, so only a user-level (or higher) cap reaches them.
+  if (key == commands::kPolicyMaxProtocolVersion && level == PolicyLevel::kDevice) {
+    auto devices = store->listDevices("");
+    if (!devices.ok()) return failed(io, "listing devices", devices.status());
+    for (const storage::Device& d : *devices) {
+      if (d.ref.device_id != subject) continue;
+      const bool ios = d.device_type.rfind("iP", 0) == 0 || d.os.rfind("iOS", 0) == 0;
+      if (ios)
+        return usage(io, "device " + subject + " is an iOS device (" + d.device_type +
+                             "): iOS does not identify itself in OPTIONS, set MaxProtocolVersion "
+                             "at user level (--level user --subject " + d.ref.user + ")");
+    }
+  }
   if (Status s = store->setPolicy({level, subject, key, args.get("value")}); !s.ok())
     return failed(io, "setting " + key, s);
   if (key == commands::kPolicyMaxProtocolVersion && level == PolicyLevel::kDevice)

@@ -327,10 +327,15 @@ TEST_CASE("easctl policy: MaxProtocolVersion", "[easctl][policy]") {
   CHECK(s.run({"policy", "set", "--level", "user", "--subject", "alice@a.test", "--key",
                "MaxProtocolVersion", "--value", "13.0"})
             .code == 2);
-  Run dev = s.run({"policy", "set", "--level", "device", "--subject", "IPH1", "--key",
+  // The seed's iOS note: refused for a known iOS device, a note for others.
+  Run ios = s.run({"policy", "set", "--level", "device", "--subject", "IPH1", "--key",
+                   "MaxProtocolVersion", "--value", "12.1"});
+  CHECK(ios.code == 2);
+  CHECK(ios.err.find("--level user --subject alice@a.test") != std::string::npos);
+  Run dev = s.run({"policy", "set", "--level", "device", "--subject", "AND1", "--key",
                    "MaxProtocolVersion", "--value", "12.1"});
   CHECK(dev.code == 0);
-  CHECK(dev.err.find("iOS") != std::string::npos);  // the seed's note, where it matters
+  CHECK(dev.err.find("iOS") != std::string::npos);
   CHECK(s.run({"help"}, false).out.find("set it at user level for iOS") != std::string::npos);
 }
 
