@@ -8,6 +8,7 @@
 
 #include "core/backends/mail_backend.h"
 #include "core/base/log.h"
+#include "core/commands/sync_device_changes.h"
 #include "core/items/backend_meta.h"
 #include "core/sync/email_window.h"
 #include "core/sync/search_results.h"
@@ -270,14 +271,15 @@ class SearchCommand final : public Command {
     sync::refineHits(hits, q.greater_than, q.less_than);
     const auto [begin, end] = sync::pageOf(hits.size(), q.range);
 
-    // Fetch only the page: one UID FETCH of the whole messages per folder.
+    // Fetch only the page: one UID FETCH per folder.
     std::map<std::string, std::vector<std::uint32_t>> wanted;
     for (std::size_t i = begin; i < end; ++i) wanted[hits[i].folder].push_back(hits[i].uid);
     std::map<std::pair<std::string, std::uint32_t>, backend::MessageData> fetched;
     backend::FetchRequest whole;
     whole.envelope = false;
     whole.bodyStructure = false;
-    whole.sections.push_back({"", 0, std::nullopt});
+    // As Sync does: a prefix big enough for the requested truncation.
+    whole.sections.push_back({"", 0, fetchCapFor(q.body)});
     for (auto& [folder, uids] : wanted) {
       std::sort(uids.begin(), uids.end());
       auto got = backend->fetchMessages(folder, uids, whole);

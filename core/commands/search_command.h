@@ -13,7 +13,8 @@
 // airsync:MIMESupport for the Properties. Results newest first, each with
 // airsync:Class, LongId ("<collection>:<uid>", what ItemOperations takes),
 // airsync:CollectionId and Properties (the Email class); only the results
-// inside Range are fetched (one UID FETCH per folder). Total = all hits.
+// inside Range are fetched (one UID FETCH per folder, of a prefix sized by
+// the BodyPreference as Sync does: fetchCapFor). Total = all hits.
 //
 // Statuses. Search level: 1, or 3 when the store or the mail backend is not
 // configured. Store level (CMD §2.2.3.177.13): 1; 2 invalid request (no

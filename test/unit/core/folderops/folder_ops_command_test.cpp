@@ -60,6 +60,7 @@ struct FakeMailbox {
   std::int64_t search_ms = 0;
   int fetches = 0;
   std::vector<std::uint32_t> fetched_bodies;  // UIDs fetched with a body section
+  std::optional<std::uint32_t> last_section_length;
   std::vector<std::string> calls;             // create/rename/delete, in order
 
   void add(const std::string& name, backend::FolderRole role = backend::FolderRole::kNone) {
@@ -121,7 +122,8 @@ class FakeBackend final : public backend::MailBackend {
       d.size = static_cast<std::uint32_t>(m.raw.size());
       for (const backend::SectionRequest& s : what.sections) {
         REQUIRE(s.section.empty());
-        d.sections.push_back(m.raw);
+        box_.last_section_length = s.length;
+        d.sections.push_back(s.length ? m.raw.substr(0, *s.length) : m.raw);
         box_.fetched_bodies.push_back(m.uid);
       }
       out.push_back(d);
@@ -940,4 +942,18 @@ TEST_CASE("Search: folders not searched within the budget answer 10", "[search]"
   CHECK(env.search(simpleAnd("a")).store_status == 10);
   // One folder is always searched, however slow.
   CHECK(env.search(simpleAnd("a", {env.ids["INBOX"]})).store_status == 1);
+}
+
+TEST_CASE("Search fetches a bounded prefix for a truncated body", "[search]") {
+  Env env;
+  env.mailbox.deliver("INBOX", "big", std::string(300000, 'x') + " tailword", 1000);
+  env.initialSync();
+  auto r = env.search(simpleAnd("big"), [](wbxml::Writer& w) {
+    w.start(asb::BodyPreference).element(asb::Type, 1).element(asb::TruncationSize, 200).end();
+  });
+  REQUIRE(r.store_status == 1);
+  REQUIRE(r.bodies.size() == 1);
+  CHECK(r.bodies[0].size() == 200);
+  REQUIRE(env.mailbox.last_section_length.has_value());
+  CHECK(*env.mailbox.last_section_length < 300000u);
 }
