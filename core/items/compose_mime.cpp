@@ -338,12 +338,11 @@ Result<OutgoingMessage> prepareOutgoing(std::string_view mime, const OutgoingOpt
   out.subject = subject ? sanitizeUtf8(subject) : std::string();
 
   if (use != OriginalUse::kNone && !original.empty()) {
+    // The parts taken over from the original are referenced by `msg`.
     Ref<GMimeMessage> orig = parseMessage(original);
     if (orig) appendOriginal(msg.get(), original, orig.get(), use);
-    out.sent_copy = toCrlfString(msg.get());
-  } else {
-    out.sent_copy = toCrlfString(msg.get());
   }
+  out.sent_copy = toCrlfString(msg.get());
   g_mime_object_remove_header(obj, "Bcc");
   out.message = toCrlfString(msg.get());
   return out;
