@@ -1,7 +1,9 @@
 #include "fcgi/runtime/fcgi_request.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -273,6 +275,10 @@ bool answerRequest(const std::shared_ptr<RequestState>& state, http::HttpRespons
         left -= static_cast<std::size_t>(chunk);
       }
     }
+    // libfcgi's close drains the socket with select(), which aborts on a
+    // descriptor >= FD_SETSIZE (every connection sits up there, see
+    // serveConnection); "detached" makes it a plain close().
+    if (req->ipcFd >= FD_SETSIZE) req->detached = 1;
     FCGX_Finish_r(req);
     delete req;
   }
@@ -320,6 +326,16 @@ int FcgiResponder::connectionFd() const {
 
 void serveConnection(int fd, std::size_t max_body_bytes, InFlightRequests& registry,
                      http::RequestHandler& handler) {
+  // Thousands of parked Pings hold their connections: keep those above
+  // FD_SETSIZE so that the descriptors below it stay free for libraries
+  // that still use select() (libetpan's IMAP sockets abort above it).
+  if (fd < FD_SETSIZE) {
+    const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+    if (high >= 0) {
+      ::close(fd);
+      fd = high;
+    }
+  }
   // A peer that connects and then stalls must not hold a request thread
   // forever: reads and writes on the connection time out. nginx sends the
   // whole buffered request at once, so this only ever hits a broken peer.

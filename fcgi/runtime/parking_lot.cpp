@@ -238,7 +238,17 @@ void ParkingLot::tellSiblings(const std::string& login, const std::string& devic
   // "end <login>\n<device>": one datagram per sibling; lost ones cost only
   // the older Ping's early answer (it still ends at its heartbeat).
   const std::string msg = "end " + login + "\n" + device_id;
-  for (int pid : siblings(options_.sibling_group)) {
+  std::vector<int> pids;
+  {
+    std::lock_guard<std::mutex> lock(siblings_mu_);
+    const std::int64_t now = Clock::real().monotonicMs();
+    if (siblings_read_ms_ < 0 || now - siblings_read_ms_ >= 2000) {
+      siblings_ = siblings(options_.sibling_group);
+      siblings_read_ms_ = now;
+    }
+    pids = siblings_;
+  }
+  for (int pid : pids) {
     sockaddr_un a;
     const socklen_t len = siblingAddress(options_.sibling_group, pid, &a);
     ::sendto(sibling_fd_, msg.data(), msg.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&a), len);

@@ -140,6 +140,11 @@ class ParkingLot final : public commands::PushHub {
   Stats stats_;                                                    // guarded by mu_
 
   std::unique_ptr<notify::NotifyClient> notify_client_;  // set before the first park
+  // The sibling workers' pids, re-read from /proc at most every 2 s (a scan
+  // per Ping would cost more than the Ping).
+  std::mutex siblings_mu_;
+  std::vector<int> siblings_;            // guarded by siblings_mu_
+  std::int64_t siblings_read_ms_ = -1;   // guarded by siblings_mu_
   std::thread event_thread_;
   std::vector<std::thread> executor_;
 };
