@@ -229,6 +229,7 @@ struct Spec {
   std::string key, id;
   std::optional<int> window;
   std::function<void(wbxml::Writer&)> commands;
+  std::optional<int> filter;  // Options/FilterType
 };
 
 Spec spec(std::string key, std::string id, std::optional<int> window = std::nullopt) {
@@ -342,6 +343,7 @@ struct Env {
       for (const Spec& s : specs) {
         w.start(as::Collection).element(as::SyncKey, s.key).element(as::CollectionId, s.id);
         if (s.window) w.element(as::WindowSize, static_cast<std::int64_t>(*s.window));
+        if (s.filter) w.start(as::Options).element(as::FilterType, static_cast<std::int64_t>(*s.filter)).end();
         if (s.commands) {
           w.start(as::Commands);
           s.commands(w);
@@ -560,4 +562,45 @@ TEST_CASE("store: peekSyncKey answers like lookupSyncKey without the item map", 
   REQUIRE_FALSE(old.ok());
   CHECK(old.status().reason() == "store.unknown_synckey");
   CHECK_FALSE(env.store->peekSyncKey(env.ref, "9", 1).ok());
+}
+
+TEST_CASE("FilterType and the policy's MaxEmailAgeFilter leave old mail out", "[sync][command]") {
+  Env env;
+  ManualClock clock(1796083200);  // 2026-12-01; messages default to 2025-12-01
+  env.services.clock = &clock;
+  env.mailbox.add("INBOX", "old");
+  std::uint32_t fresh = env.mailbox.add("INBOX", "fresh");
+  env.mailbox.find("INBOX", fresh)->internal = 1796083200 - 3600;
+  Spec s = spec("0", "1");
+  s.filter = 3;  // one week
+  Coll k0 = env.one(s);
+  s.key = k0.key;
+  Coll c = env.one(s);
+  CHECK(c.adds == std::vector<std::string>{"1:" + std::to_string(fresh)});
+
+  // No FilterType ever sent for Work: without a policy everything comes...
+  env.mailbox.add("Work", "old work");
+  Coll w0 = env.one(spec("0", "3"));
+  Coll all = env.one(spec(w0.key, "3"));
+  CHECK(all.adds.size() == 1);
+  // ...and with MaxEmailAgeFilter = 1 (one day) the old one stays out.
+  storage::PolicySetting p;
+  p.key = "MaxEmailAgeFilter";
+  p.value = "1";
+  REQUIRE(env.store->setPolicy(p).ok());
+  std::uint32_t recent = env.mailbox.add("Work", "recent work");
+  env.mailbox.find("Work", recent)->internal = 1796083200 - 60;
+  Coll r0 = env.one(spec("0", "3"));
+  Coll bounded = env.one(spec(r0.key, "3"));
+  CHECK(bounded.adds == std::vector<std::string>{"3:" + std::to_string(recent)});
+}
+
+TEST_CASE("a folder gone from IMAP: Status 12", "[sync][command]") {
+  Env env;
+  env.mailbox.add("Work", "w");
+  Coll k0 = env.one(spec("0", "3"));
+  env.mailbox.boxes.erase("Work");
+  Coll gone = env.one(spec(k0.key, "3"));
+  CHECK(gone.status == 12);
+  CHECK(gone.key == k0.key);
 }
