@@ -9,6 +9,7 @@
 #include "core/backends/mail_backend.h"
 #include "core/base/log.h"
 #include "core/commands/email_collection.h"
+#include "core/commands/push.h"
 #include "core/commands/sync_device_changes.h"
 #include "core/commands/sync_request.h"
 #include "core/items/email_item.h"
@@ -72,18 +73,37 @@ int statusForBackend(const Status& s) {
   return kServerError;
 }
 
+// What a Sync needs of its request beyond the WBXML, owned, so that a
+// parked Sync can run again later on another thread.
+struct SyncJob {
+  std::string login, password, device_id;
+  ProtocolVersion version = ProtocolVersion::k141;
+  const Services* services = nullptr;
+};
+
+// What the handler learns from one run besides the reply: whether every
+// collection had nothing to say (a long-poll Sync may then park), and the
+// collections as resolved (keys, sticky Options) to run again.
+struct SyncOutcome {
+  bool idle = false;
+  int interval_seconds = 0;  // Wait / HeartbeatInterval, 0: none
+  std::optional<int> window_size;
+  std::vector<SyncCollectionRequest> collections;
+  std::vector<std::string> folders;  // IMAP names of the collections
+};
+
 class SyncRun {
  public:
-  SyncRun(const CommandRequest& req, storage::MetadataStore& store, MailBackendProvider& provider)
-      : req_(req),
+  SyncRun(const SyncJob& job, storage::MetadataStore& store, MailBackendProvider& provider)
+      : req_(job),
         store_(store),
         provider_(provider),
-        ref_{req.login, req.query ? req.query->device_id : std::string()},
-        version_(req.capabilities.version),
-        view_(items::ProtocolVersionView::of(req.capabilities.version)) {}
+        ref_{job.login, job.device_id},
+        version_(job.version),
+        view_(items::ProtocolVersionView::of(job.version)) {}
 
-  CommandReply run() {
-    auto parsed = parseSyncRequest(req_.document ? &req_.document->root() : nullptr, version_);
+  CommandReply run(const wbxml::Document* document, SyncOutcome* outcome) {
+    auto parsed = parseSyncRequest(document ? &document->root() : nullptr, version_);
     if (!parsed.ok()) {
       log::info("sync: protocol error user=" + req_.login + " " + parsed.status().toString());
       return topStatus(syncStatusFor(parsed.status()));
@@ -138,10 +158,35 @@ class SyncRun {
       log::warn("sync: folder map user=" + req_.login + " " + s.toString());
       return topStatus(kRetry);
     }
+    CommandReply reply = execute(collections, key_from_store, sync.window_size, outcome);
+    if (!sync.empty) updateCache(collections, cache, old_cache);
+    if (outcome) {
+      if (sync.wait_minutes) outcome->interval_seconds = *sync.wait_minutes * 60;
+      if (sync.heartbeat_seconds) outcome->interval_seconds = *sync.heartbeat_seconds;
+      outcome->window_size = sync.window_size;
+    }
+    return reply;
+  }
 
+  // A parked Sync's re-check: the same collections at the same keys.
+  CommandReply rerun(std::vector<SyncCollectionRequest> collections, std::optional<int> window_size,
+                     SyncOutcome* outcome) {
+    if (Status s = loadFolders(); !s.ok()) {
+      log::warn("sync: folder map user=" + req_.login + " " + s.toString());
+      return topStatus(kRetry);
+    }
+    std::vector<bool> key_from_store(collections.size(), false);
+    return execute(collections, key_from_store, window_size, outcome);
+  }
+
+ private:
+  CommandReply execute(std::vector<SyncCollectionRequest>& collections,
+                       const std::vector<bool>& key_from_store, std::optional<int> window_size,
+                       SyncOutcome* outcome) {
     std::optional<int> remaining;
-    if (sync.window_size) remaining = sync::effectiveWindowSize(sync.window_size);
+    if (window_size) remaining = sync::effectiveWindowSize(window_size);
     std::vector<std::string> parts;
+    idle_parts_ = 0;
     for (std::size_t i = 0; i < collections.size(); ++i) {
       SyncCollectionRequest& c = collections[i];
       if (key_from_store[i]) {
@@ -163,8 +208,12 @@ class SyncRun {
       parts.push_back(processCollection(c, std::max(window, 1), &sent));
       if (remaining) *remaining -= sent;
     }
-
-    if (!sync.empty) updateCache(collections, cache, old_cache);
+    if (outcome) {
+      outcome->idle = !parts.empty() && idle_parts_ == parts.size();
+      outcome->collections = collections;
+      for (const SyncCollectionRequest& c : collections)
+        if (const storage::Folder* f = folder(c.collection_id)) outcome->folders.push_back(f->backend_id);
+    }
 
     CommandReply r;
     wbxml::Writer w(&r.body);
@@ -183,7 +232,6 @@ class SyncRun {
     return r;
   }
 
- private:
   Status loadFolders() {
     auto folders = store_.listFolders(ref_);
     if (!folders.ok()) return folders.status();
@@ -285,6 +333,7 @@ class SyncRun {
 
   // Nothing to say and nothing to remember: the same key, no commit.
   std::string sameKey(const SyncCollectionRequest& c) {
+    ++idle_parts_;
     std::string out;
     wbxml::Writer w(&out);
     head(w, c, c.sync_key, kOk);
@@ -522,7 +571,7 @@ class SyncRun {
       log::warn("sync: request cache not saved user=" + req_.login + " " + s.toString());
   }
 
-  const CommandRequest& req_;
+  const SyncJob& req_;
   storage::MetadataStore& store_;
   MailBackendProvider& provider_;
   storage::DeviceRef ref_;
@@ -530,8 +579,28 @@ class SyncRun {
   items::ProtocolVersionView view_;
   std::unique_ptr<backend::MailBackend> mail_;
   std::vector<storage::Folder> folders_;
+  std::size_t idle_parts_ = 0;
   bool policy_read_ = false;
   std::optional<std::int64_t> policy_cutoff_;
+};
+
+// A long-poll Sync that found nothing: parked until a change event for one
+// of its folders (then run again; still nothing: keep waiting) or the end
+// of its interval (then the same "nothing" answer).
+class ParkedSync final : public ParkedRequest {
+ public:
+  ParkedSync(SyncJob job, SyncOutcome outcome) : job_(std::move(job)), outcome_(std::move(outcome)) {}
+  std::optional<CommandReply> recheck(WakeReason why) override {
+    SyncOutcome again;
+    CommandReply r = SyncRun(job_, *job_.services->store, *job_.services->mail)
+                         .rerun(outcome_.collections, outcome_.window_size, &again);
+    if (why == WakeReason::kEvent && again.idle) return std::nullopt;  // spurious
+    return r;
+  }
+
+ private:
+  SyncJob job_;
+  SyncOutcome outcome_;
 };
 
 class SyncCommand final : public Command {
@@ -544,7 +613,28 @@ class SyncCommand final : public Command {
       log::warn("sync: no store or mail backend configured");
       return topStatus(kServerError);
     }
-    return SyncRun(req, *store, *mail).run();
+    SyncJob job;
+    job.login = req.login;
+    job.password = req.password;
+    job.device_id = req.query ? req.query->device_id : std::string();
+    job.version = req.capabilities.version;
+    job.services = req.services;
+    PushHub* push = req.services->push;
+    // A newer request of the device ends its parked Ping or Sync (push.h).
+    if (push) push->endDevice(job.login, job.device_id);
+    SyncOutcome outcome;
+    CommandReply reply = SyncRun(job, *store, *mail).run(req.document, &outcome);
+    if (!push || !outcome.idle || outcome.interval_seconds <= 0) return reply;
+    std::unique_ptr<DeferredReply> deferred = ctx.park();
+    if (!deferred) return reply;  // this transport cannot park: answer now
+    PushWatch watch;
+    watch.login = job.login;
+    watch.device_id = job.device_id;
+    watch.folders = outcome.folders;
+    watch.heartbeat_seconds = outcome.interval_seconds;
+    push->park(std::move(watch), std::move(deferred),
+               std::make_unique<ParkedSync>(std::move(job), std::move(outcome)));
+    return std::nullopt;
   }
 };
 

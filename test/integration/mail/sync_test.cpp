@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
+#include <future>
 #include <functional>
 #include <map>
 #include <set>
@@ -695,4 +697,43 @@ TEST_CASE("a dropped IMAP connection mid-Sync: retry status or clean retry, no l
   INFO("Status 16 answers: " << statuses16);
   // Our own pooled session was kicked too: the first call finds it dead.
   if (!s.imap()->deleteFolder(folder).ok()) CHECK(s.imap()->deleteFolder(folder).ok());
+}
+
+TEST_CASE("long-poll Sync: parked while idle, woken by new mail", "[integration][sync]") {
+  Stack s;
+  if (!(s.env.has("NOTIFYD_PID") || s.env.has("NOTIFYD_SOCKET") || s.env.has("EAS_NOTIFYD_SOCKET"))) {
+    WARN("eas-notifyd is not in the stack: a parked Sync would only end with its 60 s heartbeat");
+    return;
+  }
+  const std::string folder = s.unique("SyncPark");
+  s.seed(folder, 1);
+  const std::string dev = s.unique("SP");
+  auto map = s.folders(dev);
+  CollectionSpec spec;
+  spec.id = map[folder];
+  std::string key;
+  REQUIRE(s.syncAll(dev, "14.1", spec, &key).size() == 1);
+  spec.key = key;
+  const std::string body = syncRequest({spec}, [](eas::wbxml::Writer& w) {
+    w.element(as::HeartbeatInterval, std::int64_t{60});
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto pending = std::async(std::launch::async, [&] { return s.post("Sync", dev, "14.1", body); });
+  // Still parked after a second: nothing changed.
+  CHECK(pending.wait_for(std::chrono::milliseconds(1500)) == std::future_status::timeout);
+  const auto sent = std::chrono::steady_clock::now();
+  REQUIRE(s.imap()->appendMessage(folder, message(folder + "-wake", "x"), 0).ok());
+  HttpReply reply = pending.get();
+  const auto wake_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent).count();
+  INFO("answered " << wake_ms << " ms after the new mail");
+  REQUIRE(reply.status == 200);
+  SyncReply r = readSync(reply);
+  REQUIRE(r.collections.size() == 1);
+  CHECK(r.collections[0].status == 1);
+  REQUIRE(r.collections[0].adds.size() == 1);
+  CHECK(r.collections[0].adds[0].subject == folder + "-wake");
+  CHECK(wake_ms < 5000);
+  CHECK(std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(1500));
+  CHECK(s.imap()->deleteFolder(folder).ok());
 }
