@@ -279,6 +279,13 @@ void appendOriginal(GMimeMessage* msg, std::string_view raw, GMimeMessage* orig,
   }
 }
 
+// Every occurrence: g_mime_object_remove_header drops only the first, and a
+// device (or an attacker) may send a header twice.
+void removeAll(GMimeObject* o, const char* name) {
+  while (g_mime_object_remove_header(o, name)) {
+  }
+}
+
 std::string toCrlfString(GMimeMessage* msg) {
   GMimeFormatOptions* fo = g_mime_format_options_new();
   g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
@@ -315,8 +322,8 @@ Result<OutgoingMessage> prepareOutgoing(std::string_view mime, const OutgoingOpt
     if (n) name = n;
   }
   GMimeObject* obj = GMIME_OBJECT(msg.get());
-  g_mime_object_remove_header(obj, "From");
-  g_mime_object_remove_header(obj, "Sender");
+  removeAll(obj, "From");
+  removeAll(obj, "Sender");
   from = g_mime_message_get_from(msg.get());
   internet_address_list_clear(from);
   internet_address_list_add(from, internet_address_mailbox_new(name.empty() ? nullptr : name.c_str(),
@@ -343,7 +350,7 @@ Result<OutgoingMessage> prepareOutgoing(std::string_view mime, const OutgoingOpt
     if (orig) appendOriginal(msg.get(), original, orig.get(), use);
   }
   out.sent_copy = toCrlfString(msg.get());
-  g_mime_object_remove_header(obj, "Bcc");
+  removeAll(obj, "Bcc");
   out.message = toCrlfString(msg.get());
   return out;
 }

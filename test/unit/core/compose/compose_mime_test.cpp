@@ -174,3 +174,18 @@ TEST_CASE("a forward into a multipart/mixed message adds to it", "[compose]") {
   CHECK(parsed->attachments[0].display_name == "a.png");
   CHECK(parsed->attachments[1].display_name == "data.bin");
 }
+
+TEST_CASE("repeated From, Sender and Bcc headers are all replaced or removed", "[compose]") {
+  const std::string twice =
+      "From: a@evil.test\r\nFrom: b@evil.test\r\nSender: s@evil.test\r\nSender: t@evil.test\r\n"
+      "To: bob@example.test\r\nBcc: eve@example.test\r\nSubject: x\r\nBcc: mallory@example.test\r\n"
+      "\r\nbody\r\n";
+  auto out = prepareOutgoing(twice, opts());
+  REQUIRE(out.ok());
+  CHECK(out->recipients == std::vector<std::string>{"bob@example.test", "eve@example.test",
+                                                    "mallory@example.test"});
+  CHECK(out->message.find("evil.test") == std::string::npos);
+  CHECK(out->message.find("eve@") == std::string::npos);
+  CHECK(out->message.find("mallory@") == std::string::npos);
+  CHECK(out->message.find("alice@example.test") != std::string::npos);
+}
