@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/backends/mail_backend.h"
+#include "core/commands/sync_device_changes.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
 
@@ -603,4 +604,63 @@ TEST_CASE("a folder gone from IMAP: Status 12", "[sync][command]") {
   Coll gone = env.one(spec(k0.key, "3"));
   CHECK(gone.status == 12);
   CHECK(gone.key == k0.key);
+}
+
+TEST_CASE("device change data: Read and Flag to IMAP flags, bad values refused", "[sync][device]") {
+  auto edit = [](const std::function<void(wbxml::Writer&)>& data) {
+    std::string body;
+    {
+      wbxml::Writer w(&body);
+      w.start(as::ApplicationData);
+      data(w);
+      w.end();
+      w.flush();
+    }
+    auto doc = wbxml::decode(body);
+    REQUIRE(doc.ok());
+    return commands::flagEditFrom(doc->root());
+  };
+  auto read = edit([](wbxml::Writer& w) { w.element(em::Read, "1"); });
+  REQUIRE(read.ok());
+  CHECK(read->set == backend::kFlagSeen);
+  CHECK(read->clear == 0u);
+  auto unread_flag = edit([](wbxml::Writer& w) {
+    w.element(em::Read, "0").start(em::Flag).element(em::Status, "2").end();
+  });
+  REQUIRE(unread_flag.ok());
+  CHECK(unread_flag->set == backend::kFlagFlagged);
+  CHECK(unread_flag->clear == backend::kFlagSeen);
+  auto cleared = edit([](wbxml::Writer& w) { w.empty(em::Flag); });
+  REQUIRE(cleared.ok());
+  CHECK(cleared->clear == backend::kFlagFlagged);
+  auto complete = edit([](wbxml::Writer& w) { w.start(em::Flag).element(em::Status, "1").end(); });
+  REQUIRE(complete.ok());
+  CHECK(complete->clear == backend::kFlagFlagged);
+  for (const char* bad : {"yes", "2", ""}) {
+    INFO(bad);
+    auto r = edit([&](wbxml::Writer& w) { w.element(em::Read, bad); });
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().reason() == "sync.bad_item_data");
+  }
+  auto bad_flag = edit([](wbxml::Writer& w) { w.start(em::Flag).element(em::Status, "3").end(); });
+  CHECK_FALSE(bad_flag.ok());
+}
+
+TEST_CASE("bytes fetched per message follow the truncation, bounded", "[sync][device]") {
+  items::BodyRequest whole;
+  CHECK(commands::fetchCapFor(whole) == 2u << 20);  // no preference: the whole body
+  items::BodyRequest small;
+  small.preferences.push_back({1, 5120, false, 0});
+  CHECK(commands::fetchCapFor(small) == 64u << 10);  // at least 64 KB
+  items::BodyRequest big;
+  big.preferences.push_back({2, 200000, false, 0});
+  CHECK(commands::fetchCapFor(big) == 3u * 200000 + 16384);
+  big.preferences.push_back({4, std::nullopt, false, 0});  // MIME, untruncated
+  CHECK(commands::fetchCapFor(big) == 2u << 20);
+  items::BodyRequest huge;
+  huge.preferences.push_back({1, 4000000000u, false, 0});
+  CHECK(commands::fetchCapFor(huge) == 2u << 20);
+  items::BodyRequest v25;
+  v25.truncation_bytes = 4096;
+  CHECK(commands::fetchCapFor(v25) == 64u << 10);
 }
