@@ -266,7 +266,7 @@ TEST_CASE("[smtp] and [push] sections", "[config]") {
       "[smtp]\ntls = ssl\nport = 0\n[push]\nmin_heartbeat_seconds = 600\nmax_heartbeat_seconds = 300\n",
       "x.ini");
   REQUIRE(bad.errors.size() == 3);
-  CHECK(bad.errors[0].toString().find("x.ini:0: [push] min_heartbeat_seconds") == 0);
+  CHECK(bad.errors[0].toString().find("x.ini: [push] min_heartbeat_seconds") == 0);
   CHECK(bad.errors[1].toString().find("x.ini:2: [smtp] tls") == 0);
   CHECK(bad.errors[2].toString().find("x.ini:3: [smtp] port") == 0);
 }
