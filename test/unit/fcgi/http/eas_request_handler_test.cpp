@@ -139,12 +139,13 @@ class Harness {
     eas::autodiscover::AutodiscoverConfig ad;
     ad.mobilesync_url = "https://mail.example.test/Microsoft-Server-ActiveSync";
     eas::http::HttpLayerGates gates{&device_gate, &policy_gate};
-    // FolderSync stands for "a command whose handler is missing" here: the
-    // real one (core/commands/folder_sync_command) is tested on its own.
+    // These stand for "a command whose handler is missing" here: the real
+    // ones (core/commands/*_command) are tested on their own.
     table.assign(eas::commands::commandTable().begin(), eas::commands::commandTable().end());
     for (auto& spec : table)
       if (std::string_view(spec.name) == "FolderSync" || std::string_view(spec.name) == "Ping" ||
-          std::string_view(spec.name) == "GetAttachment" || std::string_view(spec.name) == "Sync")
+          std::string_view(spec.name) == "GetAttachment" || std::string_view(spec.name) == "Sync" ||
+          std::string_view(spec.name) == "SmartReply")
         spec.factory = nullptr;
     gates.command_table = table;
     handler = eas::http::makeEasRequestHandler(config, auth, ad, gates);
