@@ -256,6 +256,20 @@ class SyncRun {
     return *mail_;
   }
 
+  // The seed's quarantine: only default folders (FolderSync already lists
+  // no others) and one-way sync, client to server: the device's changes
+  // are applied, the server sends none until an administrator allows it.
+  bool quarantined() {
+    if (quarantine_read_) return quarantined_;
+    quarantine_read_ = true;
+    auto device = store_.findDevice(ref_);
+    quarantined_ = device.ok() && device->access_state == storage::AccessState::kQuarantine;
+    if (quarantined_)
+      log::info("sync: device=" + ref_.device_id + " user=" + req_.login +
+                " is quarantined: no server changes sent");
+    return quarantined_;
+  }
+
   std::optional<std::int64_t> policyCutoff() {
     if (policy_read_) return policy_cutoff_;
     policy_read_ = true;
@@ -407,7 +421,7 @@ class SyncRun {
                 ref_.device_id);
       return std::move(peek->replay_response);
     }
-    const bool get_changes = c.get_changes.value_or(true);
+    const bool get_changes = c.get_changes.value_or(true) && !quarantined();
     if (c.commands.empty()) {
       if (!get_changes) return sameKey(c);
       const storage::Watermark& wm = peek->state.watermark;
@@ -581,6 +595,8 @@ class SyncRun {
   std::vector<storage::Folder> folders_;
   std::size_t idle_parts_ = 0;
   bool policy_read_ = false;
+  bool quarantine_read_ = false;
+  bool quarantined_ = false;
   std::optional<std::int64_t> policy_cutoff_;
 };
 

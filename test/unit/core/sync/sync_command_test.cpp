@@ -664,3 +664,34 @@ TEST_CASE("bytes fetched per message follow the truncation, bounded", "[sync][de
   v25.truncation_bytes = 4096;
   CHECK(commands::fetchCapFor(v25) == 64u << 10);
 }
+
+TEST_CASE("a quarantined device syncs one way: its changes applied, none sent", "[sync][command]") {
+  Env env;
+  std::uint32_t a = env.mailbox.add("INBOX", "a");
+  Coll k0 = env.one(spec("0", "1"));
+  Coll c1 = env.one(spec(k0.key, "1"));
+  REQUIRE(c1.adds.size() == 1);
+  storage::Device d;
+  d.ref = env.ref;
+  d.device_type = "iPhone";
+  d.access_state = storage::AccessState::kQuarantine;
+  REQUIRE(env.store->putDevice(d).ok());
+  std::uint32_t b = env.mailbox.add("INBOX", "b");
+  Coll quiet = env.one(spec(c1.key, "1"));
+  CHECK(quiet.status == 1);
+  CHECK(quiet.adds.empty());
+  CHECK(quiet.key == c1.key);
+  Spec s = spec(c1.key, "1");
+  s.commands = [&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, "1:" + std::to_string(a)).start(as::ApplicationData);
+    w.element(em::Read, "1").end().end();
+  };
+  Coll changed = env.one(s);
+  CHECK(changed.status == 1);
+  CHECK(changed.adds.empty());
+  CHECK((env.mailbox.find("INBOX", a)->flags & backend::kFlagSeen));
+  // Allowed again: what waited comes down.
+  REQUIRE(env.store->setAccessState(env.ref, storage::AccessState::kAllow, "admin").ok());
+  Coll after = env.one(spec(changed.key, "1"));
+  CHECK(after.adds == std::vector<std::string>{"1:" + std::to_string(b)});
+}
