@@ -4,11 +4,14 @@
 #include "fcgi/runtime/parking_lot.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -364,4 +367,34 @@ TEST_CASE("a thousand parked requests with real short heartbeats all answer once
   CHECK(watched.size() == 100);
   CHECK_FALSE(went_negative);
   for (const auto& [login, n] : watched) CHECK(n == 0);  // every watch was undone
+}
+
+TEST_CASE("a sibling worker's 'end' datagram ends this lot's parked request of the device",
+          "[parking_lot]") {
+  ManualClock clock;
+  ParkingLotOptions o;
+  o.clock = &clock;
+  o.sibling_group = 1'000'000 + static_cast<int>(::getpid());  // a group of its own
+  ParkingLot lot(o);
+  REQUIRE(lot.start().ok());
+  auto p = parkOne(lot, "alice@example.test", "dev", {"INBOX"}, 600);
+  auto other = parkOne(lot, "alice@example.test", "dev2", {"INBOX"}, 600);
+  // What a sibling's tellSiblings() sends to "@eas-fcgi-lot/<group>/<pid>".
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const std::string name =
+      "eas-fcgi-lot/" + std::to_string(o.sibling_group) + "/" + std::to_string(::getpid());
+  std::memcpy(a.sun_path + 1, name.data(), name.size());
+  const socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  for (const std::string& msg : {std::string("garbage"), std::string("end alice@example.test\ndev")})
+    REQUIRE(::sendto(fd, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&a), len) ==
+            static_cast<ssize_t>(msg.size()));
+  ::close(fd);
+  REQUIRE(p->trace->waitSent());
+  CHECK(p->trace->seen() == std::vector<WakeReason>{WakeReason::kSuperseded});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(other->trace->sendCount() == 0);
+  CHECK(lot.parkedCount() == 1);
 }
