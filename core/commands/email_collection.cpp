@@ -1,7 +1,10 @@
 #include "core/commands/email_collection.h"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 
+#include "core/items/email_item.h"
 #include "core/sync/email_window.h"
 
 namespace eas::commands {
@@ -27,9 +30,56 @@ std::optional<std::int64_t> stricterCutoff(std::optional<std::int64_t> a,
   return std::max(*a, *b);
 }
 
+namespace {
+
+// The ConversationId core/items gives a message, from its header block
+// alone (the thread root comes from Message-ID, References, In-Reply-To,
+// else the subject): the same value the device is sent in email2.
+std::string conversationIdOf(const backend::MessageData& m) {
+  if (m.headers.empty()) return {};
+  items::MessageMeta meta;
+  meta.internal_date = m.internalDate;
+  meta.file_reference_prefix = "conversation:" + std::to_string(m.uid);
+  auto item = items::parseEmail(m.headers, meta);
+  return item.ok() ? item->conversation_id : std::string();
+}
+
+// Of `added` (ascending), the UIDs not in `in_window` (ascending) whose
+// ConversationId is that of one in `in_window`, ascending. One UID FETCH
+// of the header blocks of all of `added`.
+Result<std::vector<std::uint32_t>> olderOfSameConversations(
+    backend::MailBackend& mail, const std::string& folder,
+    const std::vector<std::uint32_t>& added, const std::vector<std::uint32_t>& in_window) {
+  backend::FetchRequest what;
+  what.envelope = false;
+  what.bodyStructure = false;
+  what.headers = true;
+  auto fetched = mail.fetchMessages(folder, added, what);
+  if (!fetched.ok()) return fetched.status();
+  std::set<std::string> threads;
+  std::vector<std::pair<std::uint32_t, std::string>> older;
+  for (const backend::MessageData& m : *fetched) {
+    std::string id = conversationIdOf(m);
+    if (id.empty()) continue;
+    if (std::binary_search(in_window.begin(), in_window.end(), m.uid)) {
+      threads.insert(std::move(id));
+    } else {
+      older.emplace_back(m.uid, std::move(id));
+    }
+  }
+  std::vector<std::uint32_t> out;
+  for (const auto& [uid, id] : older)
+    if (threads.count(id)) out.push_back(uid);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
 Result<backend::Changes> pendingEmailChanges(backend::MailBackend& mail, const std::string& folder,
                                              const storage::SyncState& state,
-                                             std::optional<std::int64_t> cutoff) {
+                                             std::optional<std::int64_t> cutoff,
+                                             bool conversation_mode) {
   auto changes = mail.changesSince(folder, sync::toBackendWatermark(state.watermark),
                                    sync::knownItems(state.items));
   if (!changes.ok() || !cutoff || changes->added.empty()) return changes;
@@ -41,6 +91,15 @@ Result<backend::Changes> pendingEmailChanges(backend::MailBackend& mail, const s
   kept.reserve(std::min(changes->added.size(), in_window->size()));
   std::set_intersection(changes->added.begin(), changes->added.end(), in_window->begin(),
                         in_window->end(), std::back_inserter(kept));
+  if (conversation_mode && !kept.empty() && kept.size() < changes->added.size()) {
+    auto pulled = olderOfSameConversations(mail, folder, changes->added, kept);
+    if (!pulled.ok()) return pulled.status();
+    std::vector<std::uint32_t> merged;
+    merged.reserve(kept.size() + pulled->size());
+    std::set_union(kept.begin(), kept.end(), pulled->begin(), pulled->end(),
+                   std::back_inserter(merged));
+    kept = std::move(merged);
+  }
   changes->added = std::move(kept);
   return changes;
 }

@@ -35,6 +35,7 @@ struct CollectionQuery {
   std::string collection_id;
   std::string sync_key;
   std::optional<int> filter_type;  // absent: the Sync's sticky Options decide
+  std::optional<bool> conversation_mode;  // absent: the Sync's cached one decides
 };
 
 // Where Sync keeps each collection's sticky Options, and the policy that
@@ -81,6 +82,8 @@ Result<std::vector<CollectionQuery>> parseRequest(const wbxml::Document* doc) {
     q.collection_id = std::string(id->text());
     q.sync_key = std::string(key->text());
     EAS_RETURN_IF_ERROR(parseFilter(c.child(as::FilterType), &q.filter_type));
+    if (const wbxml::Element* conv = c.child(as::ConversationMode))
+      q.conversation_mode = conv->text().empty() || conv->text() == "1";
     if (const wbxml::Element* options = c.child(as::Options))
       EAS_RETURN_IF_ERROR(parseFilter(options->child(as::FilterType), &q.filter_type));
     out.push_back(std::move(q));
@@ -104,6 +107,16 @@ std::optional<int> stickyFilter(storage::MetadataStore& store, const storage::De
     if (c.params.collection_id == collection_id && c.params.has_options)
       return c.params.options.filter_type;
   return std::nullopt;
+}
+
+// The ConversationMode the last Sync of this collection sent (cached).
+bool stickyConversationMode(storage::MetadataStore& store, const storage::DeviceRef& ref,
+                            const std::string& collection_id) {
+  auto cached = store.getRequestCache(ref, std::string(kSyncCacheName));
+  if (!cached.ok()) return false;
+  for (const CachedCollection& c : decodeSyncCache(*cached))
+    if (c.params.collection_id == collection_id) return c.params.conversation_mode;
+  return false;
 }
 
 // The policy's "past mail items" bound, as Sync reads it.
@@ -169,13 +182,18 @@ class GetItemEstimateCommand final : public Command {
               q.filter_type ? q.filter_type : stickyFilter(*store, ref, q.collection_id);
           const std::optional<std::int64_t> cutoff = stricterCutoff(
               filter ? emailFilterCutoff(*filter, now) : std::nullopt, *policy);
-          auto changes = pendingEmailChanges(*mail, folder->backend_id, lookup->state, cutoff);
+          // As Sync: ConversationMode pulls older mail of a thread in the window in.
+          const bool conversation =
+              q.conversation_mode ? *q.conversation_mode
+                                  : stickyConversationMode(*store, ref, q.collection_id);
+          auto changes =
+              pendingEmailChanges(*mail, folder->backend_id, lookup->state, cutoff, conversation);
           std::vector<storage::ItemEntry> known = lookup->state.items;
           if (!changes.ok() && changes.status().reason() == "imap.uidvalidity_changed") {
             // The folder was recreated: the next Sync starts it over, so
             // everything in it (under the filter) is what it would send.
             storage::SyncState fresh;
-            changes = pendingEmailChanges(*mail, folder->backend_id, fresh, cutoff);
+            changes = pendingEmailChanges(*mail, folder->backend_id, fresh, cutoff, conversation);
             known.clear();
           }
           if (!changes.ok()) {

@@ -487,7 +487,8 @@ class SyncRun {
       auto cutoff = stricterCutoff(
           c.options.filter_type ? emailFilterCutoff(*c.options.filter_type, now()) : std::nullopt,
           policyCutoff());
-      auto changes = pendingEmailChanges(mail(), f->backend_id, state, cutoff);
+      // ConversationMode pulls older mail of a thread inside the window in.
+      auto changes = pendingEmailChanges(mail(), f->backend_id, state, cutoff, c.conversation_mode);
       if (!changes.ok()) return changesFailed(c, *f, changes.status());
       plan = sync::planEmailWindow(*changes, state.items, window);
       if (!plan.adds.empty()) {
