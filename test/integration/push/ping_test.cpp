@@ -286,6 +286,30 @@ TEST_CASE("ping: new mail wakes the parked Ping with Status 2 for the folder", "
   }
 }
 
+TEST_CASE("ping: a flag changed over IMAP wakes the parked Ping with Status 2", "[integration][ping]") {
+  Stack s;
+  const std::string dev = s.unique("PF");
+  std::string folder;
+  const std::string id = s.syncedFolder(dev, &folder);
+  auto mail = s.imap();
+  auto state = mail->folderState(folder);
+  REQUIRE(state.ok());
+  REQUIRE(state->uidNext > 1);
+  const std::uint32_t uid = state->uidNext - 1;  // the folder's one message
+  const bool events = s.notifydRuns();
+  auto pending = s.pingAsync(dev, pingBody(events ? 60 : 3, {id}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto sent = Clock::now();
+  REQUIRE(mail->setFlags(folder, {uid}, eas::backend::kFlagFlagged).ok());
+  PingAnswer a = pending.get();
+  const long long wake_ms = msSince(sent);
+  INFO("wake after " << wake_ms << " ms, events=" << events);
+  REQUIRE(a.http == 200);
+  CHECK(a.status == 2);
+  CHECK(a.folders == std::vector<std::string>{id});
+  if (events) CHECK(wake_ms < 1000);
+}
+
 TEST_CASE("ping: a second Ping from the same device ends the first", "[integration][ping]") {
   Stack s;
   const std::string dev = s.unique("PS");
