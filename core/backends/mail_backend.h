@@ -178,6 +178,11 @@ class MailBackend {
                           std::uint32_t flags) = 0;
   virtual Status clearFlags(const std::string& folder, const std::vector<std::uint32_t>& uids,
                             std::uint32_t flags) = 0;
+  // Adds and removes IMAP keywords (atoms, e.g. "Work"; no system flags) on
+  // these UIDs. Either list may be empty; a keyword in both is added.
+  virtual Status setKeywords(const std::string& folder, const std::vector<std::uint32_t>& uids,
+                             const std::vector<std::string>& add,
+                             const std::vector<std::string>& remove) = 0;
   // Returns the new UIDs in `to`, in the order of `uids` (0 where the server
   // did not say).
   virtual Result<std::vector<std::uint32_t>> moveMessages(const std::string& from,

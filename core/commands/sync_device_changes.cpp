@@ -1,6 +1,7 @@
 #include "core/commands/sync_device_changes.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "core/base/log.h"
@@ -22,6 +23,39 @@ constexpr int kNotFound = 8;
 // a truncation, that plus a margin for headers and the other alternative.
 constexpr std::uint32_t kMaxFetchBytes = 2u << 20;
 constexpr std::uint32_t kMinFetchBytes = 64u << 10;
+// What the encoder sends at most (items/mime_parser keeps as many).
+constexpr std::size_t kMaxCategories = 300;
+
+bool isSystemKeyword(std::string_view k) {
+  if (k.empty() || k[0] == '\\' || k[0] == '$') return true;
+  std::string l;
+  for (char c : k) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return l == "junk" || l == "nonjunk" || l == "notjunk";
+}
+
+// Replaces the message's category keywords by `wanted` (system keywords
+// such as $Forwarded or Junk stay).
+Status applyCategories(backend::MailBackend& mail, const std::string& folder, std::uint32_t uid,
+                       const std::vector<std::string>& wanted) {
+  backend::FetchRequest what;
+  what.envelope = false;
+  what.bodyStructure = false;
+  auto cur = mail.fetchMessages(folder, {uid}, what);
+  if (!cur.ok()) return cur.status();
+  if (cur->empty()) return Status::NotFound("imap.no_such_message");
+  std::vector<std::string> add, remove;
+  for (const std::string& c : wanted) add.push_back(categoryKeyword(c));
+  const std::vector<std::string>& have = cur->front().keywords;
+  for (const std::string& k : have)
+    if (!isSystemKeyword(k) && std::find(add.begin(), add.end(), k) == add.end()) remove.push_back(k);
+  add.erase(std::remove_if(add.begin(), add.end(),
+                           [&](const std::string& k) {
+                             return std::find(have.begin(), have.end(), k) != have.end();
+                           }),
+            add.end());
+  if (add.empty() && remove.empty()) return Status::Ok();
+  return mail.setKeywords(folder, {uid}, add, remove);
+}
 
 }  // namespace
 
@@ -45,11 +79,65 @@ Result<FlagEdit> flagEditFrom(const wbxml::Element& data) {
         return Status::InvalidArgument("sync.bad_item_data", "Flag Status is not 0, 1 or 2");
       }
     }
-    // Categories and the other properties: not stored (IMAP keywords need a
-    // backend verb we do not have yet).
+    // Categories: categoriesFrom(); other properties are not stored.
   }
   edit.clear &= ~edit.set;
   return edit;
+}
+
+std::optional<std::vector<std::string>> categoriesFrom(const wbxml::Element& data) {
+  const wbxml::Element* cats = data.child(em::Categories);
+  if (!cats) return std::nullopt;
+  std::vector<std::string> out;
+  for (const wbxml::Element& c : cats->children()) {
+    if (c.tag() != em::Category || c.text().empty()) continue;
+    std::string name(c.text());
+    if (std::find(out.begin(), out.end(), name) == out.end() && out.size() < kMaxCategories)
+      out.push_back(std::move(name));
+  }
+  return out;
+}
+
+std::string categoryKeyword(std::string_view category) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string lower;
+  for (char c : category) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool junk_name = lower == "junk" || lower == "nonjunk" || lower == "notjunk";
+  std::string out;
+  for (std::size_t i = 0; i < category.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(category[i]);
+    const bool special =
+        c <= 0x20 || c >= 0x7f ||
+        std::string_view("(){%*\"\\]&").find(static_cast<char>(c)) != std::string_view::npos;
+    const bool first = i == 0 && (c == '$' || junk_name);
+    if (special || first) {
+      out += '&';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string categoryFromKeyword(std::string_view keyword) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < keyword.size(); ++i) {
+    if (keyword[i] == '&' && i + 2 < keyword.size() && hex(keyword[i + 1]) >= 0 &&
+        hex(keyword[i + 2]) >= 0) {
+      out += static_cast<char>(hex(keyword[i + 1]) * 16 + hex(keyword[i + 2]));
+      i += 2;
+    } else {
+      out += keyword[i];
+    }
+  }
+  return out;
 }
 
 std::uint32_t fetchCapFor(const items::BodyRequest& body) {
@@ -90,6 +178,7 @@ Result<std::vector<FetchedEmail>> fetchEmailItems(
   out.reserve(fetched->size());
   for (backend::MessageData& d : *fetched) {
     const std::string server_id = sync::itemServerId(collection_id, d.uid);
+    for (std::string& k : d.keywords) k = categoryFromKeyword(k);  // see categoryKeyword()
     items::MessageMeta meta = items::metaFromBackend(d, server_id);
     std::string_view bytes = d.sections.empty() ? std::string_view() : std::string_view(d.sections[0]);
     auto item = items::parseEmail(bytes, meta);
@@ -169,6 +258,14 @@ Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
           if (s.reason() == "imap.unavailable") return s;
           fail(c, kNotFound);
           continue;
+        }
+      }
+      if (auto cats = in.categories ? categoriesFrom(*c.application_data) : std::nullopt) {
+        if (Status s = applyCategories(mail, in.folder, *uid, *cats); !s.ok()) {
+          if (s.reason() == "imap.unavailable") return s;
+          // The flags above are kept (and recorded); the Categories are not.
+          log::info("sync: categories of " + c.server_id + " not stored: " + s.toString());
+          fail(c, kConversionError);
         }
       }
       storage::ItemEntry e = *it->second;

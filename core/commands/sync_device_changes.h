@@ -1,5 +1,5 @@
 // The device's <Commands> in a Sync of an Email collection, applied to the
-// backend: Change (Read, Flag), Delete (DeletesAsMoves: to the Deleted
+// backend: Change (Read, Flag, Categories as IMAP keywords), Delete (DeletesAsMoves: to the Deleted
 // Items folder, else expunged), Fetch, Add (refused: Status 6). What the
 // device did is recorded in the item map so it is not echoed back.
 // I/O glue; the results are plain values the Sync command writes.
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/backends/mail_backend.h"
@@ -25,6 +26,19 @@ struct FlagEdit {
 // From a Change's ApplicationData. Fails (Status 6) with sync.bad_item_data
 // for a non-boolean Read or a Flag Status other than 0, 1, 2.
 Result<FlagEdit> flagEditFrom(const wbxml::Element& application_data);
+
+// A Change's email:Categories: nullopt when absent (unchanged), else the
+// whole new set (an empty <Categories/> clears it).
+std::optional<std::vector<std::string>> categoriesFrom(const wbxml::Element& application_data);
+
+// Category names <-> IMAP keywords. A keyword is an atom: bytes outside
+// printable ASCII, atom-specials and '&' become "&XX" (hex), as does a
+// leading '$' or '\\' and the first letter of a name the backend reads as
+// a Junk marker, so a category never turns into a system keyword. Plain
+// names ("Work") are the same on both sides, so other IMAP clients' tags
+// show as categories. Decoding leaves anything that is not "&XX" as is.
+std::string categoryKeyword(std::string_view category);
+std::string categoryFromKeyword(std::string_view keyword);
 
 struct SyncItemResponse {
   SyncClientCommand::Kind kind = SyncClientCommand::Kind::kChange;
@@ -44,6 +58,9 @@ struct DeviceChangesInput {
   std::string trash_folder;  // IMAP name of the type-4 folder, "" if none
   const std::vector<storage::ItemEntry>* items = nullptr;  // the state's item map
   std::uint32_t fetch_cap = 0;  // bytes fetched per message for Fetch (fetchCapFor)
+  // Categories are applied; a device before 14.0 has none to send (the
+  // Sync command may set this from the version).
+  bool categories = true;
 };
 
 // Backend failures that should end the whole Sync in Status 16

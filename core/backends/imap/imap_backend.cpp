@@ -243,6 +243,21 @@ class Backend final : public ImapMailBackend {
                     std::uint32_t flags) override {
     return storeFlags(folder, uids, flags, false);
   }
+  Status setKeywords(const std::string& folder, const std::vector<std::uint32_t>& uids,
+                     const std::vector<std::string>& add,
+                     const std::vector<std::string>& remove) override {
+    if (uids.empty() || (add.empty() && remove.empty())) return Status::Ok();
+    std::vector<std::string> gone;
+    for (const std::string& k : remove)
+      if (std::find(add.begin(), add.end(), k) == add.end()) gone.push_back(k);
+    return runStatus(true, [&](ImapSession& s) -> Status {
+      auto uv = s.select(folder);
+      if (!uv.ok()) return uv.status();
+      if (!gone.empty()) EAS_RETURN_IF_ERROR(s.storeKeywords(uids, gone, false));
+      if (!add.empty()) EAS_RETURN_IF_ERROR(s.storeKeywords(uids, add, true));
+      return Status::Ok();
+    });
+  }
 
   Result<std::vector<std::uint32_t>> moveMessages(const std::string& from,
                                                   const std::vector<std::uint32_t>& uids,

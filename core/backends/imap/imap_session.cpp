@@ -994,6 +994,45 @@ Status ImapSession::store(const std::vector<std::uint32_t>& uids, std::uint32_t 
   return check(r, "UID STORE", selected_);
 }
 
+Status ImapSession::storeKeywords(const std::vector<std::uint32_t>& uids,
+                                  const std::vector<std::string>& keywords, bool add) {
+  if (uids.empty() || keywords.empty()) return Status::Ok();
+  for (const std::string& k : keywords) {
+    // ATOM-CHAR only: libetpan sends the keyword verbatim.
+    bool ok = !k.empty() && k[0] != '\\';
+    for (unsigned char c : k) {
+      ok = ok && c > 0x20 && c < 0x7f &&
+           std::string_view("(){%*\"\\]").find(static_cast<char>(c)) == std::string_view::npos;
+    }
+    if (!ok) return Status::InvalidArgument("imap.refused", "not an IMAP keyword: " + k);
+  }
+  SetPtr set(makeSet(uids));
+  mailimap_flag_list* list = mailimap_flag_list_new_empty();
+  if (!set.get() || list == nullptr) {
+    if (list != nullptr) mailimap_flag_list_free(list);
+    return Status::Internal("imap.protocol", "out of memory");
+  }
+  for (const std::string& k : keywords) {
+    char* dup = ::strdup(k.c_str());
+    mailimap_flag* f = dup != nullptr ? mailimap_flag_new_flag_keyword(dup) : nullptr;
+    if (f == nullptr || mailimap_flag_list_add(list, f) != MAILIMAP_NO_ERROR) {
+      if (f != nullptr) mailimap_flag_free(f);
+      else ::free(dup);
+      mailimap_flag_list_free(list);
+      return Status::Internal("imap.protocol", "out of memory");
+    }
+  }
+  mailimap_store_att_flags* att = add ? mailimap_store_att_flags_new_add_flags_silent(list)
+                                      : mailimap_store_att_flags_new_remove_flags_silent(list);
+  if (att == nullptr) {
+    mailimap_flag_list_free(list);
+    return Status::Internal("imap.protocol", "out of memory");
+  }
+  const int r = mailimap_uid_store(imap_, set.get(), att);
+  mailimap_store_att_flags_free(att);
+  return check(r, "UID STORE", selected_);
+}
+
 Result<std::vector<std::uint32_t>> ImapSession::move(const std::vector<std::uint32_t>& uids,
                                                      const std::string& to) {
   SetPtr set(makeSet(uids));

@@ -86,6 +86,10 @@ class ImapSession {
   Result<std::vector<MessageData>> fetch(const std::vector<std::uint32_t>& uids,
                                          const FetchRequest& what);
   Status store(const std::vector<std::uint32_t>& uids, std::uint32_t flags, bool add);
+  // +FLAGS.SILENT / -FLAGS.SILENT of keywords; each must be a valid atom
+  // (else imap.refused without sending anything).
+  Status storeKeywords(const std::vector<std::uint32_t>& uids, const std::vector<std::string>& keywords,
+                       bool add);
   Result<std::vector<std::uint32_t>> move(const std::vector<std::uint32_t>& uids,
                                           const std::string& to);
   Status expunge(const std::vector<std::uint32_t>& uids);

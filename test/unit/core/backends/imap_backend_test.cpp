@@ -558,3 +558,37 @@ TEST_CASE_METHOD(Fixture, "a user at the session maximum waits, then gets imap.u
   CHECK(pool.backendFor(alice.login, alice.password)->folderState("INBOX").ok());
   CHECK(pool.stats().logins == 2);
 }
+
+TEST_CASE_METHOD(Fixture, "setKeywords adds and removes keywords, seen by another client", "[imap]") {
+  ImapSessionPool pool(config);
+  ImapSessionPool otherPool(config);
+  FolderCleanup cleanup(otherPool, alice);
+  auto other = otherPool.backendFor(alice.login, alice.password);
+  const std::string f = cleanup.add(uniqueName("keywords"));
+  REQUIRE(other->createFolder(f).ok());
+  REQUIRE(other->appendMessage(f, textMessage("k1", "b\r\n"), 0).ok());
+  REQUIRE(other->appendMessage(f, textMessage("k2", "b\r\n"), 0).ok());
+  auto b = pool.backendFor(alice.login, alice.password);
+  FetchRequest what;
+  what.envelope = false;
+  what.bodyStructure = false;
+  auto keywordsOf = [&](std::uint32_t uid) {
+    auto got = other->fetchMessages(f, {uid}, what);
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == 1);
+    std::vector<std::string> k = got->front().keywords;
+    std::sort(k.begin(), k.end());
+    return k;
+  };
+  REQUIRE(b->setKeywords(f, {1}, {"Work", "Red&20Category", "$Forwarded"}, {}).ok());
+  CHECK(keywordsOf(1) == std::vector<std::string>{"Red&20Category", "Work"});  // $Forwarded is a flag bit
+  CHECK(keywordsOf(2).empty());
+  REQUIRE(b->setKeywords(f, {1, 2}, {"Home"}, {"Work", "Home"}).ok());  // in both: added
+  CHECK(keywordsOf(1) == std::vector<std::string>{"Home", "Red&20Category"});
+  CHECK(keywordsOf(2) == std::vector<std::string>{"Home"});
+  // Not an atom: refused before anything is sent.
+  auto bad = b->setKeywords(f, {1}, {"two words"}, {});
+  CHECK(bad.reason() == "imap.refused");
+  CHECK(b->setKeywords(f, {1}, {}, {}).ok());
+  CHECK(b->setKeywords(uniqueName("missing"), {1}, {"X"}, {}).reason() == "imap.no_such_folder");
+}

@@ -73,6 +73,10 @@ class FakeBackend final : public backend::MailBackend {
   Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
     return no();
   }
+  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
+                     const std::vector<std::string>&, const std::vector<std::string>&) override {
+    return no();
+  }
   Result<std::vector<std::uint32_t>> moveMessages(const std::string&, const std::vector<std::uint32_t>&,
                                                   const std::string&) override {
     return no();

@@ -30,6 +30,7 @@ namespace {
 struct Msg {
   std::uint32_t uid = 0;
   std::uint32_t flags = 0;
+  std::vector<std::string> keywords;  // as IMAP holds them
   std::string bytes;
   std::int64_t internal = 1764576000;  // 2025-12-01
 };
@@ -44,6 +45,7 @@ struct FakeMailbox {
   std::map<std::string, Box> boxes;
   bool down = false;
   int fetches = 0;
+  int keyword_stores = 0;
   std::vector<std::size_t> fetch_sizes;
 
   std::uint32_t add(const std::string& box, const std::string& subject, std::string bytes = {}) {
@@ -112,6 +114,7 @@ class FakeBackend final : public backend::MailBackend {
       backend::MessageData d;
       d.uid = uid;
       d.flags = m->flags;
+      d.keywords = m->keywords;
       d.internalDate = m->internal;
       d.size = static_cast<std::uint32_t>(m->bytes.size());
       for (const backend::SectionRequest& s : what.sections) {
@@ -148,6 +151,21 @@ class FakeBackend final : public backend::MailBackend {
     if (mb_.down) return down();
     for (std::uint32_t u : uids)
       if (Msg* m = mb_.find(folder, u)) m->flags &= ~flags;
+    return Status::Ok();
+  }
+  Status setKeywords(const std::string& folder, const std::vector<std::uint32_t>& uids,
+                     const std::vector<std::string>& add,
+                     const std::vector<std::string>& remove) override {
+    if (mb_.down) return down();
+    ++mb_.keyword_stores;
+    for (std::uint32_t u : uids) {
+      Msg* m = mb_.find(folder, u);
+      if (!m) continue;
+      for (const std::string& k : remove) std::erase(m->keywords, k);
+      for (const std::string& k : add)
+        if (std::find(m->keywords.begin(), m->keywords.end(), k) == m->keywords.end())
+          m->keywords.push_back(k);
+    }
     return Status::Ok();
   }
   Result<std::vector<std::uint32_t>> moveMessages(const std::string& from,
@@ -694,4 +712,110 @@ TEST_CASE("a quarantined device syncs one way: its changes applied, none sent", 
   REQUIRE(env.store->setAccessState(env.ref, storage::AccessState::kAllow, "admin").ok());
   Coll after = env.one(spec(changed.key, "1"));
   CHECK(after.adds == std::vector<std::string>{"1:" + std::to_string(b)});
+}
+
+namespace {
+
+// Category names per ServerId, from the Adds and Fetch responses of a reply.
+std::map<std::string, std::vector<std::string>> categoriesIn(const std::string& bytes) {
+  std::map<std::string, std::vector<std::string>> out;
+  auto doc = wbxml::decode(bytes);
+  REQUIRE(doc.ok());
+  std::function<void(const wbxml::Element&)> walk = [&](const wbxml::Element& e) {
+    if (e.tag() == as::Add || e.tag() == as::Fetch) {
+      if (const auto* d = e.child(as::ApplicationData)) {
+        std::vector<std::string>& v = out[std::string(e.childText(as::ServerId))];
+        if (const auto* cats = d->child(em::Categories))
+          for (const wbxml::Element& c : cats->children()) v.push_back(std::string(c.text()));
+      }
+    }
+    for (const wbxml::Element& c : e.children()) walk(c);
+  };
+  walk(doc->root());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("category names and IMAP keywords", "[sync][device]") {
+  CHECK(commands::categoryKeyword("Work") == "Work");
+  CHECK(commands::categoryKeyword("Red Category") == "Red&20Category");
+  CHECK(commands::categoryKeyword("$x") == "&24x");
+  CHECK(commands::categoryKeyword("Junk") == "&4Aunk");
+  CHECK(commands::categoryKeyword("a&b(c)") == "a&26b&28c&29");
+  CHECK(commands::categoryKeyword("Caf\xC3\xA9") == "Caf&C3&A9");
+  for (const char* name : {"Work", "Red Category", "$x", "Junk", "a&b(c)%*\"\\]{", "Caf\xC3\xA9"}) {
+    INFO(name);
+    const std::string k = commands::categoryKeyword(name);
+    for (char c : k) CHECK(std::string_view("(){%*\"\\] ").find(c) == std::string_view::npos);
+    CHECK(commands::categoryFromKeyword(k) == name);
+  }
+  // Another client's keywords read as they are.
+  CHECK(commands::categoryFromKeyword("a&b") == "a&b");
+  CHECK(commands::categoryFromKeyword("x&4") == "x&4");
+  CHECK(commands::categoryFromKeyword("&zz") == "&zz");
+}
+
+TEST_CASE("device Categories become IMAP keywords, are not echoed, and come back", "[sync][device]") {
+  Env env;
+  std::uint32_t a = env.mailbox.add("INBOX", "a");
+  env.mailbox.find("INBOX", a)->keywords = {"Junk", "Old"};
+  const std::string sid = "1:" + std::to_string(a);
+  Coll k0 = env.one(spec("0", "1"));
+  Coll c1 = env.one(spec(k0.key, "1"));
+  REQUIRE(c1.adds.size() == 1);
+  auto change = [&](const std::string& key, std::optional<std::vector<std::string>> cats,
+                    bool read = false) {
+    Spec s = spec(key, "1");
+    s.commands = [=](wbxml::Writer& w) {
+      w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData);
+      if (read) w.element(em::Read, "1");
+      if (cats) {
+        if (cats->empty()) {
+          w.empty(em::Categories);
+        } else {
+          w.start(em::Categories);
+          for (const std::string& c : *cats) w.element(em::Category, c);
+          w.end();
+        }
+      }
+      w.end().end();
+    };
+    return env.one(s);
+  };
+  Coll r1 = change(c1.key, std::vector<std::string>{"Work", "Red Category"});
+  CHECK(r1.status == 1);
+  CHECK(r1.responses.empty());
+  CHECK(r1.changes.empty());
+  CHECK(env.mailbox.find("INBOX", a)->keywords ==
+        std::vector<std::string>{"Junk", "Work", "Red&20Category"});  // Old replaced, Junk kept
+  // No change from the device's own edit in the next Sync.
+  Coll quiet = env.one(spec(r1.key, "1"));
+  CHECK(quiet.changes.empty());
+  CHECK(quiet.adds.empty());
+
+  // A Change without Categories leaves them alone.
+  const int stores = env.mailbox.keyword_stores;
+  Coll r2 = change(quiet.key, std::nullopt, true);
+  CHECK(r2.responses.empty());
+  CHECK(env.mailbox.keyword_stores == stores);
+  CHECK(env.mailbox.find("INBOX", a)->keywords.size() == 3);
+
+  // Fetch reads them back as names.
+  Spec f = spec(r2.key, "1");
+  f.commands = [&](wbxml::Writer& w) { w.start(as::Fetch).element(as::ServerId, sid).end(); };
+  Reply fr = env.sync({f});
+  REQUIRE(fr.colls.size() == 1);
+  CHECK(categoriesIn(fr.bytes)[sid] == std::vector<std::string>{"Work", "Red Category"});
+
+  // Another client tags the message; a resync from key 0 sends the new set.
+  env.mailbox.find("INBOX", a)->keywords.push_back("Urgent");
+  Coll z = env.one(spec("0", "1"));
+  Reply full = env.sync({spec(z.key, "1")});
+  CHECK(categoriesIn(full.bytes)[sid] == std::vector<std::string>{"Work", "Red Category", "Urgent"});
+
+  // An empty <Categories/> clears them all (system keywords stay).
+  Coll r3 = change(full.colls.at(0).key, std::vector<std::string>{});
+  CHECK(r3.responses.empty());
+  CHECK(env.mailbox.find("INBOX", a)->keywords == std::vector<std::string>{"Junk"});
 }
