@@ -737,3 +737,164 @@ TEST_CASE("long-poll Sync: parked while idle, woken by new mail", "[integration]
   CHECK(std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(1500));
   CHECK(s.imap()->deleteFolder(folder).ok());
 }
+
+// ---- ConversationMode (issue #5) ----------------------------------------------
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "core/wbxml/codepages.h"
+
+namespace {
+
+// APPEND with an explicit INTERNALDATE (the backend's APPEND leaves it to the
+// server, "now"), over a plain loopback IMAP connection: old mail for a
+// FilterType window. Returns the tagged reply line of the APPEND.
+std::string appendDated(const Stack& s, int user_n, const std::string& folder,
+                        const std::string& bytes, const std::string& date_time) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(std::atoi(s.env.get("IMAP_PORT").c_str())));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string buf;
+  auto line = [&]() {
+    for (;;) {
+      const auto eol = buf.find("\r\n");
+      if (eol != std::string::npos) {
+        std::string l = buf.substr(0, eol);
+        buf.erase(0, eol + 2);
+        return l;
+      }
+      char chunk[4096];
+      const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) return std::string("EOF");
+      buf.append(chunk, static_cast<std::size_t>(n));
+    }
+  };
+  auto send = [&](const std::string& text) {
+    REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
+  };
+  auto tagged = [&](const std::string& tag) {
+    for (;;) {
+      std::string l = line();
+      if (l == "EOF" || l.rfind(tag + " ", 0) == 0) return l;
+    }
+  };
+  line();  // greeting
+  send("a1 LOGIN \"" + s.env.testUser(user_n) + "\" \"" + s.env.testPassword(user_n) + "\"\r\n");
+  const std::string login = tagged("a1");
+  std::string result = login;
+  if (login.rfind("a1 OK", 0) == 0) {
+    send("a2 APPEND \"" + folder + "\" \"" + date_time + "\" {" + std::to_string(bytes.size()) + "}\r\n");
+    const std::string cont = line();
+    if (!cont.empty() && cont[0] == '+') {
+      send(bytes + "\r\n");
+      result = tagged("a2");
+    } else {
+      result = cont;
+    }
+    send("a3 LOGOUT\r\n");
+    tagged("a3");
+  }
+  ::close(fd);
+  return result;
+}
+
+// A Sync of one collection at FilterType 3 (one week), ConversationMode as
+// given (absent when nullopt).
+SyncReply syncWeek(Stack& s, const std::string& device, const std::string& id,
+                   const std::string& key, std::optional<bool> conversation) {
+  std::string out;
+  eas::wbxml::Writer w(&out);
+  w.start(as::Sync).start(as::Collections).start(as::Collection);
+  w.element(as::SyncKey, key).element(as::CollectionId, id);
+  w.element(as::WindowSize, static_cast<std::int64_t>(100));
+  if (conversation) w.element(as::ConversationMode, static_cast<std::int64_t>(*conversation ? 1 : 0));
+  w.start(as::Options).element(as::FilterType, static_cast<std::int64_t>(3));
+  w.start(asb::BodyPreference).element(asb::Type, static_cast<std::int64_t>(1)).end();
+  w.end();
+  w.end().end().end();
+  w.flush();
+  SyncReply r = s.syncRaw(device, "14.1", out);
+  INFO(eas::testing::toXmlForLog(r.body));
+  REQUIRE(r.collections.size() == 1);
+  REQUIRE(r.collections[0].status == 1);
+  return r;
+}
+
+std::multiset<std::string> addedSubjects(const SyncReply& r) {
+  std::multiset<std::string> out;
+  for (const Item& a : r.collections[0].adds) out.insert(a.subject);
+  return out;
+}
+
+// GetItemEstimate (14.1) at `key` with FilterType 3 and ConversationMode.
+int estimateWeek(Stack& s, const std::string& device, const std::string& id, const std::string& key,
+                 bool conversation) {
+  namespace gie = eas::wbxml::tags::GetItemEstimate;
+  std::string wb;
+  eas::wbxml::Writer w(&wb);
+  w.start(gie::GetItemEstimate).start(gie::Collections).start(gie::Collection);
+  w.element(as::SyncKey, key).element(gie::CollectionId, id);
+  w.element(as::ConversationMode, static_cast<std::int64_t>(conversation ? 1 : 0));
+  w.start(as::Options).element(as::FilterType, static_cast<std::int64_t>(3)).end();
+  w.end().end().end();
+  w.flush();
+  HttpReply reply = s.post("GetItemEstimate", device, "14.1", wb);
+  INFO(reply.error << " " << eas::testing::toXmlForLog(reply.body));
+  REQUIRE(reply.status == 200);
+  auto doc = eas::wbxml::decode(reply.body);
+  REQUIRE(doc.ok());
+  const eas::wbxml::Element* resp = doc->root().child(gie::Response);
+  REQUIRE(resp != nullptr);
+  REQUIRE(resp->childText(gie::Status) == "1");
+  const eas::wbxml::Element* c = resp->child(gie::Collection);
+  REQUIRE(c != nullptr);
+  return std::atoi(std::string(c->childText(gie::Estimate, "-1")).c_str());
+}
+
+}  // namespace
+
+TEST_CASE("ConversationMode: a reply inside the FilterType window pulls its older original in",
+          "[integration][sync][conversation]") {
+  Stack s;
+  const std::string folder = s.unique("SyncConv");
+  REQUIRE(s.imap()->createFolder(folder).ok());
+  const std::string orig = folder + "-plan", other = folder + "-other";
+  CHECK(appendDated(s, 1, folder, message(orig, "the plan"), "01-Jan-2020 08:00:00 +0000")
+            .rfind("a2 OK", 0) == 0);
+  CHECK(appendDated(s, 1, folder, message(other, "unrelated"), "02-Jan-2020 08:00:00 +0000")
+            .rfind("a2 OK", 0) == 0);
+  const std::string reply =
+      "From: Bob <bob@example.test>\r\nTo: alice@example.test\r\nSubject: Re: " + orig +
+      "\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\nMessage-ID: <re-" + orig +
+      "@example.test>\r\nIn-Reply-To: <" + orig + "@example.test>\r\nReferences: <" + orig +
+      "@example.test>\r\nContent-Type: text/plain\r\n\r\nagreed\r\n";
+  REQUIRE(s.imap()->appendMessage(folder, reply, 0).ok());
+
+  const std::string plain = s.unique("CMoff"), conv = s.unique("CMon");
+  const std::string id_plain = s.folders(plain)[folder], id_conv = s.folders(conv)[folder];
+  REQUIRE(!id_plain.empty());
+  REQUIRE(!id_conv.empty());
+  const std::string key_plain = syncWeek(s, plain, id_plain, "0", std::nullopt).collections[0].sync_key;
+  const std::string key_conv = syncWeek(s, conv, id_conv, "0", true).collections[0].sync_key;
+
+  // GetItemEstimate counts what the Sync then sends, either way.
+  CHECK(estimateWeek(s, plain, id_plain, key_plain, false) == 1);
+  CHECK(estimateWeek(s, conv, id_conv, key_conv, true) == 2);
+
+  const SyncReply without = syncWeek(s, plain, id_plain, key_plain, std::nullopt);
+  CHECK(addedSubjects(without) == std::multiset<std::string>{"Re: " + orig});
+  const SyncReply with = syncWeek(s, conv, id_conv, key_conv, true);
+  CHECK(addedSubjects(with) == std::multiset<std::string>{"Re: " + orig, orig});
+  CHECK_FALSE(with.collections[0].more);
+
+  // Sent once: the next Sync (and estimate) of the thread has nothing more.
+  const std::string next = with.collections[0].sync_key;
+  CHECK(estimateWeek(s, conv, id_conv, next, true) == 0);
+  CHECK(syncWeek(s, conv, id_conv, next, true).collections[0].adds.empty());
+  CHECK(s.imap()->deleteFolder(folder).ok());
+}
