@@ -306,14 +306,10 @@ class SyncRun {
     return out;
   }
 
-  void writeFlagChange(wbxml::Writer& w, std::uint32_t flags) {
-    w.element(em::Read, static_cast<std::int64_t>((flags & backend::kFlagSeen) ? 1 : 0));
-    if (version_ < ProtocolVersion::k120) return;  // 2.5 has no Flag element
-    if (flags & backend::kFlagFlagged) {
-      w.start(em::Flag).element(em::Status, 2).element(em::FlagType, "for Follow Up").end();
-    } else {
-      w.empty(em::Flag);
-    }
+  // `etag`: the item map's field where the device's flag details are kept.
+  void writeFlagChange(wbxml::Writer& w, std::uint32_t flags, std::string_view etag) {
+    // 2.5 has no Flag element.
+    writeFlagChangeData(w, flags, etag, version_ >= ProtocolVersion::k120);
   }
 
   void writeResponses(wbxml::Writer& w, const std::vector<SyncItemResponse>& responses,
@@ -518,6 +514,7 @@ class SyncRun {
     t.watermark = watermark;
     t.changes = std::move(device.item_changes);
     for (storage::ItemChange& ch : plan.item_changes) t.changes.push_back(std::move(ch));
+    dropStaleFlagDetails(t.changes);
     for (const FetchedEmail& a : adds) {
       storage::ItemEntry e;
       e.server_id = sync::itemServerId(cid, a.uid);
@@ -534,10 +531,16 @@ class SyncRun {
         w.start(as::Commands);
         for (const std::string& sid : plan.deletes)
           w.start(as::Delete).element(as::ServerId, sid).end();
+        std::map<std::string, std::string_view> etags;
+        if (!plan.changes.empty())
+          for (const storage::ItemEntry& e : state.items)
+            if (!e.etag.empty()) etags.emplace(e.server_id, e.etag);
         for (const backend::KnownItem& k : plan.changes) {
-          w.start(as::Change).element(as::ServerId, sync::itemServerId(cid, k.uid));
+          const std::string sid = sync::itemServerId(cid, k.uid);
+          w.start(as::Change).element(as::ServerId, sid);
           w.start(as::ApplicationData);
-          writeFlagChange(w, k.flags);
+          auto et = etags.find(sid);
+          writeFlagChange(w, k.flags, et == etags.end() ? std::string_view() : et->second);
           w.end().end();
         }
         for (const FetchedEmail& a : adds) {

@@ -2,17 +2,20 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <map>
 
 #include "core/base/log.h"
 #include "core/items/backend_meta.h"
 #include "core/sync/email_window.h"
+#include "core/sync/search_results.h"
 
 namespace eas::commands {
 namespace {
 
 namespace as = wbxml::tags::AirSync;
 namespace em = wbxml::tags::Email;
+namespace tk = wbxml::tags::Tasks;
 using Kind = SyncClientCommand::Kind;
 
 constexpr int kOk = 1;
@@ -23,6 +26,23 @@ constexpr int kNotFound = 8;
 // a truncation, that plus a margin for headers and the other alternative.
 constexpr std::uint32_t kMaxFetchBytes = 2u << 20;
 constexpr std::uint32_t kMinFetchBytes = 64u << 10;
+constexpr std::size_t kMaxFlagType = 256;
+
+std::string timeText(const std::optional<std::int64_t>& t) {
+  return t ? std::to_string(*t) : std::string();
+}
+
+std::optional<std::int64_t> timeFrom(std::string_view t) {
+  if (t.empty() || t.size() > 19) return std::nullopt;
+  std::int64_t v = 0;
+  bool neg = t[0] == '-';
+  for (std::size_t i = neg ? 1 : 0; i < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9') return std::nullopt;
+    v = v * 10 + (t[i] - '0');
+  }
+  return neg ? -v : v;
+}
+
 // What the encoder sends at most (items/mime_parser keeps as many).
 constexpr std::size_t kMaxCategories = 300;
 
@@ -68,21 +88,110 @@ Result<FlagEdit> flagEditFrom(const wbxml::Element& data) {
       else return Status::InvalidArgument("sync.bad_item_data", "Read is not 0 or 1");
     } else if (c.tag() == em::Flag) {
       std::string_view status = c.childText(em::Status);
+      items::FlagDetails d;
       if (!c.firstChild() || status == "0") {
         edit.clear |= backend::kFlagFlagged;  // an empty <Flag/> clears the flag
+        d.status = 0;
       } else if (status == "2") {
         edit.set |= backend::kFlagFlagged;
+        d.status = 2;
       } else if (status == "1") {
-        // Complete: IMAP has no "done" state we could rely on; the flag goes.
+        // Complete: IMAP has no "done" state; the flag goes, the details say complete.
         edit.clear |= backend::kFlagFlagged;
+        d.status = 1;
       } else {
         return Status::InvalidArgument("sync.bad_item_data", "Flag Status is not 0, 1 or 2");
       }
+      if (d.status != 0) {
+        d.flag_type = std::string(c.childText(em::FlagType)).substr(0, kMaxFlagType);
+        // The UTC forms win over the local ones; an unreadable date is left out.
+        auto date = [&c](wbxml::Tag utc, wbxml::Tag local) {
+          auto v = sync::parseEasDateTime(c.childText(utc));
+          return v ? v : sync::parseEasDateTime(c.childText(local));
+        };
+        d.start_date = date(tk::UtcStartDate, tk::StartDate);
+        d.due_date = date(tk::UtcDueDate, tk::DueDate);
+        d.complete_time = date(em::CompleteTime, tk::DateCompleted);
+        if (c.childText(tk::ReminderSet) == "1")
+          d.reminder_time = sync::parseEasDateTime(c.childText(tk::ReminderTime));
+      }
+      edit.flag = std::move(d);
     }
     // Categories: categoriesFrom(); other properties are not stored.
   }
   edit.clear &= ~edit.set;
   return edit;
+}
+
+std::string flagDetailsText(const items::FlagDetails& d) {
+  if (d.status == 0) return {};
+  return "flag1:" + std::to_string(d.status) + ":" + timeText(d.start_date) + ":" +
+         timeText(d.due_date) + ":" + timeText(d.complete_time) + ":" + timeText(d.reminder_time) +
+         ":" + d.flag_type;
+}
+
+std::optional<items::FlagDetails> flagDetailsFor(std::string_view etag, std::uint32_t flags) {
+  constexpr std::string_view kPrefix = "flag1:";
+  if (etag.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  std::string_view rest = etag.substr(kPrefix.size());
+  std::vector<std::string_view> f;
+  for (int i = 0; i < 5; ++i) {
+    const std::size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    f.push_back(rest.substr(0, colon));
+    rest.remove_prefix(colon + 1);
+  }
+  items::FlagDetails d;
+  if (f[0] == "1") d.status = 1;
+  else if (f[0] == "2") d.status = 2;
+  else return std::nullopt;
+  const bool flagged = (flags & backend::kFlagFlagged) != 0;
+  if (flagged != (d.status == 2)) return std::nullopt;
+  for (int i = 1; i <= 4; ++i)
+    if (!f[i].empty() && !timeFrom(f[i])) return std::nullopt;  // not ours
+  d.start_date = timeFrom(f[1]);
+  d.due_date = timeFrom(f[2]);
+  d.complete_time = timeFrom(f[3]);
+  d.reminder_time = timeFrom(f[4]);
+  d.flag_type = std::string(rest);
+  return d;
+}
+
+void writeFlagChangeData(wbxml::Writer& w, std::uint32_t flags, std::string_view etag,
+                         bool with_flag) {
+  w.element(em::Read, static_cast<std::int64_t>((flags & backend::kFlagSeen) ? 1 : 0));
+  if (!with_flag) return;
+  std::optional<items::FlagDetails> d = flagDetailsFor(etag, flags);
+  if (!d && (flags & backend::kFlagFlagged)) d = items::FlagDetails{};  // 2, "for Follow Up"
+  if (!d) {
+    w.empty(em::Flag);
+    return;
+  }
+  // As the item encoder writes a Flag (EMAIL §2.2.2.34).
+  w.start(em::Flag).element(em::Status, static_cast<std::int64_t>(d->status));
+  if (!d->flag_type.empty()) w.element(em::FlagType, d->flag_type);
+  if (d->start_date) {
+    w.element(tk::StartDate, items::formatDateTime(*d->start_date));
+    w.element(tk::UtcStartDate, items::formatDateTime(*d->start_date));
+  }
+  if (d->due_date) {
+    w.element(tk::DueDate, items::formatDateTime(*d->due_date));
+    w.element(tk::UtcDueDate, items::formatDateTime(*d->due_date));
+  }
+  w.element(tk::ReminderSet, static_cast<std::int64_t>(d->reminder_time ? 1 : 0));
+  if (d->reminder_time) w.element(tk::ReminderTime, items::formatDateTime(*d->reminder_time));
+  if (d->status == 1 && d->complete_time) {
+    w.element(em::CompleteTime, items::formatDateTime(*d->complete_time));
+    w.element(tk::DateCompleted, items::formatDateTime(*d->complete_time));
+  }
+  w.end();
+}
+
+void dropStaleFlagDetails(std::vector<storage::ItemChange>& changes) {
+  for (storage::ItemChange& c : changes) {
+    if (c.kind != storage::ItemChange::Kind::kPut || c.item.etag.empty()) continue;
+    if (!flagDetailsFor(c.item.etag, sync::flagsFromText(c.item.flags))) c.item.etag.clear();
+  }
 }
 
 std::optional<std::vector<std::string>> categoriesFrom(const wbxml::Element& data) {
@@ -164,9 +273,14 @@ std::uint32_t fetchCapFor(const items::BodyRequest& body) {
 
 Result<std::vector<FetchedEmail>> fetchEmailItems(
     backend::MailBackend& mail, const std::string& folder, const std::string& collection_id,
-    const std::vector<std::uint32_t>& uids, std::uint32_t cap) {
+    const std::vector<std::uint32_t>& uids, std::uint32_t cap,
+    const std::vector<storage::ItemEntry>* items) {
   std::vector<FetchedEmail> out;
   if (uids.empty()) return out;
+  std::map<std::string, std::string_view> etags;
+  if (items)
+    for (const storage::ItemEntry& e : *items)
+      if (!e.etag.empty()) etags.emplace(e.server_id, e.etag);
   std::vector<std::uint32_t> sorted = uids;
   std::sort(sorted.begin(), sorted.end());
   backend::FetchRequest what;
@@ -180,6 +294,8 @@ Result<std::vector<FetchedEmail>> fetchEmailItems(
     const std::string server_id = sync::itemServerId(collection_id, d.uid);
     for (std::string& k : d.keywords) k = categoryFromKeyword(k);  // see categoryKeyword()
     items::MessageMeta meta = items::metaFromBackend(d, server_id);
+    if (auto e = etags.find(server_id); e != etags.end())
+      meta.flag_details = flagDetailsFor(e->second, d.flags);
     std::string_view bytes = d.sections.empty() ? std::string_view() : std::string_view(d.sections[0]);
     auto item = items::parseEmail(bytes, meta);
     if (!item.ok()) {
@@ -212,6 +328,7 @@ Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
   for (const storage::ItemEntry& e : *in.items) by_sid.emplace(e.server_id, &e);
   std::vector<std::uint32_t> fetch_uids;
   std::vector<std::string> fetch_sids;
+  std::deque<storage::ItemEntry> changed;  // stable addresses for by_sid
 
   auto fail = [&](const SyncClientCommand& c, int status) {
     SyncItemResponse r;
@@ -272,7 +389,12 @@ Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
       std::uint32_t flags = sync::flagsFromText(e.flags);
       flags = (flags | edit->set) & ~edit->clear;
       e.flags = sync::flagsText(flags);
-      out.item_changes.push_back({storage::ItemChange::Kind::kPut, std::move(e)});
+      if (edit->flag) e.etag = flagDetailsText(*edit->flag);
+      out.item_changes.push_back({storage::ItemChange::Kind::kPut, e});
+      if (auto b = by_sid.find(c.server_id); b != by_sid.end()) {
+        changed.push_back(std::move(e));  // a later Fetch in this request sees it
+        b->second = &changed.back();
+      }
       continue;
     }
     // Delete.
@@ -297,7 +419,9 @@ Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
   }
 
   if (!fetch_uids.empty()) {
-    auto items = fetchEmailItems(mail, in.folder, cid, fetch_uids, in.fetch_cap);
+    std::vector<storage::ItemEntry> known;
+    for (const auto& [sid, e] : by_sid) known.push_back(*e);
+    auto items = fetchEmailItems(mail, in.folder, cid, fetch_uids, in.fetch_cap, &known);
     if (!items.ok()) {
       if (items.status().reason() == "imap.unavailable") return items.status();
       for (const std::string& sid : fetch_sids) {

@@ -22,6 +22,9 @@ namespace eas::commands {
 struct FlagEdit {
   std::uint32_t set = 0;
   std::uint32_t clear = 0;
+  // A <Flag> was given: its details (status 0 for an empty or cleared flag),
+  // kept with the item because IMAP only has \Flagged.
+  std::optional<items::FlagDetails> flag;
 };
 // From a Change's ApplicationData. Fails (Status 6) with sync.bad_item_data
 // for a non-boolean Read or a Flag Status other than 0, 1, 2.
@@ -39,6 +42,21 @@ std::optional<std::vector<std::string>> categoriesFrom(const wbxml::Element& app
 // show as categories. Decoding leaves anything that is not "&XX" as is.
 std::string categoryKeyword(std::string_view category);
 std::string categoryFromKeyword(std::string_view keyword);
+
+// Flag details in the item map's `etag` field (unused for IMAP items, which
+// have no ETag): "flag1:<status>:<start>:<due>:<complete>:<reminder>:<type>",
+// times as unix seconds, empty when absent; "" for no details.
+std::string flagDetailsText(const items::FlagDetails& d);
+// The kept details if they still agree with the IMAP flags (\Flagged set
+// for status 2, clear for status 1): another client's flag edit wins.
+std::optional<items::FlagDetails> flagDetailsFor(std::string_view etag, std::uint32_t flags);
+// Forgets details another client's flag edit made obsolete (in the item
+// map changes about to be committed), so they do not come back later.
+void dropStaleFlagDetails(std::vector<storage::ItemChange>& changes);
+// A Sync <Change>'s Read and Flag (12.0+: with_flag) for these flags, with
+// the kept details when they apply.
+void writeFlagChangeData(wbxml::Writer& w, std::uint32_t flags, std::string_view etag,
+                         bool with_flag);
 
 struct SyncItemResponse {
   SyncClientCommand::Kind kind = SyncClientCommand::Kind::kChange;
@@ -75,11 +93,13 @@ struct FetchedEmail {
   items::EmailItem item;
 };
 // Fetches and parses messages of one folder (one UID FETCH of at most `cap`
-// bytes per message). Messages that vanished are absent; one that cannot be
+// bytes per message), with the flag details kept in `items` (the item map,
+// if given). Messages that vanished are absent; one that cannot be
 // parsed at all is logged and given as an empty item. Sorted by UID.
 Result<std::vector<FetchedEmail>> fetchEmailItems(
     backend::MailBackend& mail, const std::string& folder, const std::string& collection_id,
-    const std::vector<std::uint32_t>& uids, std::uint32_t cap);
+    const std::vector<std::uint32_t>& uids, std::uint32_t cap,
+    const std::vector<storage::ItemEntry>* items = nullptr);
 
 // How many bytes of each message to fetch for this body request: enough for
 // the requested truncation with a margin, bounded (nullopt: never).

@@ -819,3 +819,135 @@ TEST_CASE("device Categories become IMAP keywords, are not echoed, and come back
   CHECK(r3.responses.empty());
   CHECK(env.mailbox.find("INBOX", a)->keywords == std::vector<std::string>{"Junk"});
 }
+
+namespace {
+
+// "<Status>|<UtcDueDate>|<CompleteTime>|<FlagType>" of the Flag per ServerId
+// in a reply's Changes, Adds and Fetch responses ("" for an empty <Flag/>).
+std::map<std::string, std::string> flagsIn(const std::string& bytes) {
+  namespace tk = wbxml::tags::Tasks;
+  std::map<std::string, std::string> out;
+  auto doc = wbxml::decode(bytes);
+  REQUIRE(doc.ok());
+  std::function<void(const wbxml::Element&)> walk = [&](const wbxml::Element& e) {
+    if (e.tag() == as::Add || e.tag() == as::Fetch || e.tag() == as::Change) {
+      if (const auto* d = e.child(as::ApplicationData))
+        if (const auto* f = d->child(em::Flag))
+          out[std::string(e.childText(as::ServerId))] =
+              f->firstChild() ? std::string(f->childText(em::Status)) + "|" +
+                                    std::string(f->childText(tk::UtcDueDate)) + "|" +
+                                    std::string(f->childText(em::CompleteTime)) + "|" +
+                                    std::string(f->childText(em::FlagType))
+                              : "";
+    }
+    for (const wbxml::Element& c : e.children()) walk(c);
+  };
+  walk(doc->root());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("flag details: parsed, kept as text, used while IMAP agrees", "[sync][device]") {
+  namespace tk = wbxml::tags::Tasks;
+  std::string body;
+  {
+    wbxml::Writer w(&body);
+    w.start(as::ApplicationData).start(em::Flag).element(em::Status, "2").element(em::FlagType, "Call back");
+    w.element(tk::StartDate, "2026-12-01T00:00:00.000Z").element(tk::UtcStartDate, "2026-12-01T08:00:00.000Z");
+    w.element(tk::UtcDueDate, "2026-12-03T08:00:00.000Z").element(tk::ReminderSet, "1");
+    w.element(tk::ReminderTime, "2026-12-02T09:30:00.000Z").end().end();
+    w.flush();
+  }
+  auto doc = wbxml::decode(body);
+  REQUIRE(doc.ok());
+  auto edit = commands::flagEditFrom(doc->root());
+  REQUIRE(edit.ok());
+  CHECK(edit->set == backend::kFlagFlagged);
+  REQUIRE(edit->flag.has_value());
+  CHECK(edit->flag->status == 2);
+  CHECK(edit->flag->flag_type == "Call back");
+  const std::int64_t dec1 = 1796083200;  // 2026-12-01T00:00:00Z
+  CHECK(edit->flag->start_date == std::optional<std::int64_t>(dec1 + 8 * 3600));  // UTC form wins
+  CHECK(edit->flag->due_date == std::optional<std::int64_t>(dec1 + 2 * 86400 + 8 * 3600));
+  CHECK(edit->flag->reminder_time == std::optional<std::int64_t>(dec1 + 86400 + 9 * 3600 + 1800));
+  CHECK_FALSE(edit->flag->complete_time.has_value());
+
+  const std::string text = commands::flagDetailsText(*edit->flag);
+  auto back = commands::flagDetailsFor(text, backend::kFlagFlagged | backend::kFlagSeen);
+  REQUIRE(back.has_value());
+  CHECK(back->status == 2);
+  CHECK(back->flag_type == "Call back");
+  CHECK(back->start_date == edit->flag->start_date);
+  CHECK(back->due_date == edit->flag->due_date);
+  CHECK(back->reminder_time == edit->flag->reminder_time);
+  CHECK_FALSE(back->complete_time.has_value());
+  // Another client cleared \Flagged: the details no longer apply.
+  CHECK_FALSE(commands::flagDetailsFor(text, backend::kFlagSeen).has_value());
+  items::FlagDetails done;
+  done.status = 1;
+  done.complete_time = 1764576000;
+  done.flag_type = "a:b";
+  auto d2 = commands::flagDetailsFor(commands::flagDetailsText(done), 0);
+  REQUIRE(d2.has_value());
+  CHECK(d2->status == 1);
+  CHECK(d2->flag_type == "a:b");
+  CHECK(d2->complete_time == done.complete_time);
+  CHECK_FALSE(commands::flagDetailsFor(commands::flagDetailsText(done), backend::kFlagFlagged));
+  items::FlagDetails none;
+  none.status = 0;
+  CHECK(commands::flagDetailsText(none).empty());
+  for (const char* bad : {"", "x", "flag1:3:::::t", "flag1:2:x::::t", "flag1:2::"}) {
+    INFO(bad);
+    CHECK_FALSE(commands::flagDetailsFor(bad, backend::kFlagFlagged).has_value());
+  }
+}
+
+TEST_CASE("a device's flag details come back in Fetch and in later Changes", "[sync][device]") {
+  namespace tk = wbxml::tags::Tasks;
+  Env env;
+  std::uint32_t a = env.mailbox.add("INBOX", "a");
+  const std::string sid = "1:" + std::to_string(a);
+  Coll k0 = env.one(spec("0", "1"));
+  Coll c1 = env.one(spec(k0.key, "1"));
+  REQUIRE(c1.adds.size() == 1);
+  auto flag = [&](const std::string& key, const char* status, bool fetch) {
+    Spec s = spec(key, "1");
+    s.commands = [=](wbxml::Writer& w) {
+      w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData);
+      w.start(em::Flag).element(em::Status, status).element(em::FlagType, "Call back");
+      w.element(tk::UtcDueDate, "2026-12-03T08:00:00.000Z");
+      if (std::string_view(status) == "1") w.element(em::CompleteTime, "2026-12-02T10:00:00.000Z");
+      w.end().end().end();
+      if (fetch) w.start(as::Fetch).element(as::ServerId, sid).end();
+    };
+    return env.sync({s});
+  };
+  Reply r1 = flag(c1.key, "2", true);
+  REQUIRE(r1.colls.size() == 1);
+  CHECK(r1.colls[0].changes.empty());
+  CHECK((env.mailbox.find("INBOX", a)->flags & backend::kFlagFlagged));
+  CHECK(flagsIn(r1.bytes)[sid] == "2|2026-12-03T08:00:00.000Z||Call back");  // the Fetch response
+
+  // Read elsewhere: the Change carries the kept details, not a bare flag.
+  env.mailbox.find("INBOX", a)->flags |= backend::kFlagSeen;
+  Reply r2 = env.sync({spec(r1.colls[0].key, "1")});
+  REQUIRE(r2.colls.size() == 1);
+  CHECK(r2.colls[0].changes == std::vector<std::string>{sid});
+  CHECK(flagsIn(r2.bytes)[sid] == "2|2026-12-03T08:00:00.000Z||Call back");
+
+  // Complete on the device: \Flagged goes, the details say complete.
+  Reply r3 = flag(r2.colls[0].key, "1", true);
+  CHECK_FALSE((env.mailbox.find("INBOX", a)->flags & backend::kFlagFlagged));
+  CHECK(flagsIn(r3.bytes)[sid] == "1|2026-12-03T08:00:00.000Z|2026-12-02T10:00:00.000Z|Call back");
+
+  // Flagged again elsewhere: another client's flag wins (a plain follow-up flag).
+  env.mailbox.find("INBOX", a)->flags |= backend::kFlagFlagged;
+  Reply r4 = env.sync({spec(r3.colls[0].key, "1")});
+  CHECK(flagsIn(r4.bytes)[sid] == "2|||for Follow Up");
+  // Cleared elsewhere: an empty Flag.
+  env.mailbox.find("INBOX", a)->flags &= ~backend::kFlagFlagged;
+  Reply r5 = env.sync({spec(r4.colls[0].key, "1")});
+  CHECK(flagsIn(r5.bytes)[sid] == "");
+  CHECK(r5.colls[0].changes == std::vector<std::string>{sid});
+}
