@@ -898,3 +898,105 @@ TEST_CASE("ConversationMode: a reply inside the FilterType window pulls its olde
   CHECK(syncWeek(s, conv, id_conv, next, true).collections[0].adds.empty());
   CHECK(s.imap()->deleteFolder(folder).ok());
 }
+
+namespace {
+
+// Per ServerId in a reply's Adds, Changes and Fetch responses: the category
+// names ("a,b") and "<Status>|<UtcDueDate>|<FlagType>" of the Flag.
+struct ItemExtras {
+  std::string categories, flag;
+};
+std::map<std::string, ItemExtras> extrasIn(const std::string& bytes) {
+  namespace tk = eas::wbxml::tags::Tasks;
+  std::map<std::string, ItemExtras> out;
+  auto doc = eas::wbxml::decode(bytes);
+  REQUIRE(doc.ok());
+  std::function<void(const eas::wbxml::Element&)> walk = [&](const eas::wbxml::Element& e) {
+    if (e.tag() == as::Add || e.tag() == as::Change || e.tag() == as::Fetch) {
+      if (const auto* d = e.child(as::ApplicationData)) {
+        ItemExtras& x = out[std::string(e.childText(as::ServerId))];
+        if (const auto* cats = d->child(em::Categories))
+          for (const eas::wbxml::Element& c : cats->children())
+            x.categories += (x.categories.empty() ? "" : ",") + std::string(c.text());
+        if (const auto* f = d->child(em::Flag))
+          x.flag = std::string(f->childText(em::Status)) + "|" + std::string(f->childText(tk::UtcDueDate)) +
+                   "|" + std::string(f->childText(em::FlagType));
+      }
+    }
+    for (const eas::wbxml::Element& c : e.children()) walk(c);
+  };
+  walk(doc->root());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("device Categories and Flag details: IMAP keywords and \\Flagged, back in later Syncs",
+          "[integration][sync]") {
+  namespace tk = eas::wbxml::tags::Tasks;
+  Stack s;
+  const std::string folder = s.unique("SyncCat");
+  std::vector<std::uint32_t> uids = s.seed(folder, 2);
+  const std::string dev = s.unique("SC");
+  auto map = s.folders(dev);
+  CollectionSpec spec;
+  spec.id = map[folder];
+  std::string key;
+  REQUIRE(s.syncAll(dev, "14.1", spec, &key).size() == 2);
+  const std::string sid = spec.id + ":" + std::to_string(uids[0]);
+
+  spec.key = key;
+  spec.commands = [&](eas::wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData);
+    w.start(em::Flag).element(em::Status, "2").element(em::FlagType, "Call back");
+    w.element(tk::StartDate, "2026-12-01T08:00:00.000Z").element(tk::UtcStartDate, "2026-12-01T08:00:00.000Z");
+    w.element(tk::DueDate, "2026-12-03T08:00:00.000Z").element(tk::UtcDueDate, "2026-12-03T08:00:00.000Z");
+    w.element(tk::ReminderSet, "0").end();
+    w.start(em::Categories).element(em::Category, "Work").element(em::Category, "Red Category").end();
+    w.end().end();
+  };
+  SyncReply r = s.sync(dev, "14.1", {spec});
+  REQUIRE(r.collections.size() == 1);
+  INFO(eas::testing::toXmlForLog(r.body));
+  CHECK(r.collections[0].status == 1);
+  CHECK(r.collections[0].responses.empty());
+  CHECK(r.collections[0].changes.empty());  // not echoed
+
+  auto mail = s.imap();
+  eas::backend::FetchRequest what;
+  what.envelope = false;
+  what.bodyStructure = false;
+  auto got = mail->fetchMessages(folder, {uids[0]}, what);
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 1);
+  CHECK((got->front().flags & eas::backend::kFlagFlagged));
+  std::set<std::string> kw(got->front().keywords.begin(), got->front().keywords.end());
+  CHECK(kw == std::set<std::string>{"Work", "Red&20Category"});
+
+  // Another IMAP client reads it: the device's next Sync has the Change with
+  // the kept flag details.
+  REQUIRE(mail->setFlags(folder, {uids[0]}, eas::backend::kFlagSeen).ok());
+  spec.key = r.collections[0].sync_key;
+  spec.commands = nullptr;
+  SyncReply later = s.sync(dev, "14.1", {spec});
+  REQUIRE(later.collections.size() == 1);
+  CHECK(later.collections[0].changes.size() == 1);
+  CHECK(extrasIn(later.body)[sid].flag == "2|2026-12-03T08:00:00.000Z|Call back");
+
+  // A new device of the same user gets the categories (and the IMAP flag).
+  const std::string dev2 = s.unique("SC2");
+  auto map2 = s.folders(dev2);
+  CollectionSpec spec2;
+  spec2.id = map2[folder];
+  std::string key2;
+  spec2.key = "0";
+  SyncReply z = s.sync(dev2, "14.1", {spec2});
+  spec2.key = z.collections.at(0).sync_key;
+  SyncReply first = s.sync(dev2, "14.1", {spec2});
+  REQUIRE(first.collections.size() == 1);
+  CHECK(first.collections[0].adds.size() == 2);
+  const std::string sid2 = spec2.id + ":" + std::to_string(uids[0]);
+  CHECK(extrasIn(first.body)[sid2].categories == "Work,Red Category");
+  CHECK(extrasIn(first.body)[sid2].flag.substr(0, 2) == "2|");
+  CHECK(mail->deleteFolder(folder).ok());
+}
