@@ -319,7 +319,9 @@ class SyncRun {
     for (const SyncItemResponse& r : responses) {
       switch (r.kind) {
         case Kind::kAdd:
-          w.start(as::Add).element(as::ClientId, r.client_id).element(as::Status, r.status).end();
+          w.start(as::Add).element(as::ClientId, r.client_id);
+          if (!r.server_id.empty()) w.element(as::ServerId, r.server_id);  // a stored draft
+          w.element(as::Status, r.status).end();
           break;
         case Kind::kChange:
           w.start(as::Change).element(as::ServerId, r.server_id).element(as::Status, r.status).end();
@@ -459,6 +461,9 @@ class SyncRun {
       in.trash_folder = trashFolder();
       in.items = &state.items;
       in.fetch_cap = cap;
+      in.drafts = f->type == 3 && version_ >= ProtocolVersion::k160;
+      in.user_address = req_.login;
+      in.now = now();
       auto applied = applyDeviceChanges(mail(), in);
       if (!applied.ok()) {
         log::warn("sync: device changes " + cid + " user=" + req_.login + " " +

@@ -1,7 +1,8 @@
 // The device's <Commands> in a Sync of an Email collection, applied to the
-// backend: Change (Read, Flag, Categories as IMAP keywords), Delete (DeletesAsMoves: to the Deleted
-// Items folder, else expunged), Fetch, Add (refused: Status 6). What the
-// device did is recorded in the item map so it is not echoed back.
+// backend: Change (Read, Flag, Categories as IMAP keywords; 16.x drafts
+// replaced), Add (16.x drafts APPENDed, else Status 6), Delete
+// (DeletesAsMoves: to the Deleted Items folder, else expunged), Fetch. What
+// the device did is recorded in the item map so it is not echoed back.
 // I/O glue; the results are plain values the Sync command writes.
 #pragma once
 
@@ -58,6 +59,14 @@ void dropStaleFlagDetails(std::vector<storage::ItemChange>& changes);
 void writeFlagChangeData(wbxml::Writer& w, std::uint32_t flags, std::string_view etag,
                          bool with_flag);
 
+// The RFC 5322 draft for a 16.x Drafts Add/Change: To, Cc, email2:Bcc,
+// Subject and airsyncbase:Body (Type 2 HTML, else plain text) from the
+// ApplicationData; From is the user. UTF-8, base64 body.
+std::string draftMessage(const wbxml::Element& application_data, std::string_view from,
+                         std::int64_t now);
+// Whether a Drafts Change carries message fields (then the draft is replaced).
+bool changesDraftContent(const wbxml::Element& application_data);
+
 struct SyncItemResponse {
   SyncClientCommand::Kind kind = SyncClientCommand::Kind::kChange;
   std::string server_id, client_id;
@@ -79,6 +88,11 @@ struct DeviceChangesInput {
   // Categories are applied; a device before 14.0 has none to send (the
   // Sync command may set this from the version).
   bool categories = true;
+  // 16.x in the Drafts folder (type 3): Add APPENDs a draft, a Change with
+  // message fields replaces it. Else an Add answers Status 6.
+  bool drafts = false;
+  std::string user_address;  // From: of a draft
+  std::int64_t now = 0;      // Date: of a draft (unix seconds)
 };
 
 // Backend failures that should end the whole Sync in Status 16

@@ -187,8 +187,12 @@ class FakeBackend final : public backend::MailBackend {
     for (std::uint32_t u : uids) erase(folder, u);
     return Status::Ok();
   }
-  Result<std::uint32_t> appendMessage(const std::string&, std::string_view, std::uint32_t) override {
-    return no();
+  Result<std::uint32_t> appendMessage(const std::string& folder, std::string_view message,
+                                      std::uint32_t flags) override {
+    if (mb_.down) return down();
+    std::uint32_t uid = mb_.add(folder, "", std::string(message));
+    mb_.find(folder, uid)->flags = flags;
+    return uid;
   }
   Status createFolder(const std::string&) override { return no(); }
   Status renameFolder(const std::string&, const std::string&) override { return no(); }
@@ -950,4 +954,94 @@ TEST_CASE("a device's flag details come back in Fetch and in later Changes", "[s
   Reply r5 = env.sync({spec(r4.colls[0].key, "1")});
   CHECK(flagsIn(r5.bytes)[sid] == "");
   CHECK(r5.colls[0].changes == std::vector<std::string>{sid});
+}
+
+TEST_CASE("16.x Drafts: Add appends a draft, a Change replaces it; elsewhere Add is 6", "[sync][device]") {
+  namespace asb = wbxml::tags::AirSyncBase;
+  Env env;
+  storage::FolderChange drafts;
+  drafts.folder = {"4", "Drafts", "0", 3, "Drafts"};
+  env.mailbox.boxes["Drafts"];
+  REQUIRE(env.store->commitFolderSync(env.ref, 1, 2, {drafts}, "y").ok());
+  const auto v16 = protocol::ProtocolVersion::k161;
+  Coll k0 = env.sync({spec("0", "4")}, v16).colls.at(0);
+  Coll c1 = env.sync({spec(k0.key, "4")}, v16).colls.at(0);
+  REQUIRE(c1.status == 1);
+  auto add = [](const std::string& subject, const std::string& text) {
+    return [=](wbxml::Writer& w) {
+      w.element(em::To, "Bob <bob@example.test>").element(em::Subject, subject);
+      w.start(asb::Body).element(asb::Type, "1").element(asb::Data, text).end();
+    };
+  };
+  Spec s = spec(c1.key, "4");
+  s.commands = [&](wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "d1").start(as::ApplicationData);
+    add("Caf\xC3\xA9 plan", "first\r\ndraft")(w);
+    w.end().end();
+  };
+  Reply r = env.sync({s}, v16);
+  REQUIRE(r.colls.size() == 1);
+  CHECK(r.colls[0].status == 1);
+  CHECK(r.colls[0].adds.empty());  // not echoed
+  REQUIRE(env.mailbox.boxes["Drafts"].msgs.size() == 1);
+  const Msg& m = env.mailbox.boxes["Drafts"].msgs[0];
+  CHECK(m.flags == (backend::kFlagDraft | backend::kFlagSeen));
+  CHECK(m.bytes.find("From: alice@example.test\r\n") != std::string::npos);
+  CHECK(m.bytes.find("To: Bob <bob@example.test>\r\n") != std::string::npos);
+  CHECK(m.bytes.find("Subject: =?UTF-8?B?Q2Fmw6kgcGxhbg==?=\r\n") != std::string::npos);
+  CHECK(m.bytes.find("Zmlyc3QNCmRyYWZ0") != std::string::npos);  // base64 of the text
+  const std::string sid = "4:" + std::to_string(m.uid);
+  // The Response names the new ServerId (Add{ClientId, ServerId, Status}).
+  auto doc = wbxml::decode(r.bytes);
+  REQUIRE(doc.ok());
+  const wbxml::Element* resp = doc->root().child(as::Collections)->firstChild()->child(as::Responses);
+  REQUIRE(resp != nullptr);
+  const wbxml::Element* a = resp->child(as::Add);
+  REQUIRE(a != nullptr);
+  CHECK(a->childText(as::ClientId) == "d1");
+  CHECK(a->childText(as::ServerId) == sid);
+  CHECK(a->childText(as::Status) == "1");
+  // Read back as a draft by the Fetch path.
+  Spec f = spec(r.colls[0].key, "4");
+  f.commands = [&](wbxml::Writer& w) { w.start(as::Fetch).element(as::ServerId, sid).end(); };
+  Reply fr = env.sync({f}, v16);
+  CHECK(fr.colls.at(0).responses == std::vector<std::pair<std::string, int>>{{sid, 1}});
+
+  // A Change with message fields: a new draft replaces the old; the device
+  // learns it as Delete + Add.
+  Spec ch = spec(fr.colls[0].key, "4");
+  ch.commands = [&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData);
+    add("Plan v2", "second")(w);
+    w.end().end();
+  };
+  Coll cr = env.sync({ch}, v16).colls.at(0);
+  CHECK(cr.responses.empty());
+  REQUIRE(env.mailbox.boxes["Drafts"].msgs.size() == 1);
+  const Msg& m2 = env.mailbox.boxes["Drafts"].msgs[0];
+  CHECK(m2.uid != m.uid);
+  CHECK(m2.bytes.find("Subject: Plan v2\r\n") != std::string::npos);
+  // In the same reply (the server's changes follow the device's).
+  CHECK(cr.deletes == std::vector<std::string>{sid});
+  CHECK(cr.adds == std::vector<std::string>{"4:" + std::to_string(m2.uid)});
+  Coll next = env.sync({spec(cr.key, "4")}, v16).colls.at(0);
+  CHECK(next.deletes.empty());
+  CHECK(next.adds.empty());
+
+  // Not in Drafts, or before 16.0: Status 6 and nothing stored.
+  Coll i0 = env.sync({spec("0", "1")}, v16).colls.at(0);
+  Spec in_inbox = spec(i0.key, "1");
+  in_inbox.commands = [&](wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "x1").start(as::ApplicationData);
+    add("no", "no")(w);
+    w.end().end();
+  };
+  Coll ir = env.sync({in_inbox}, v16).colls.at(0);
+  CHECK(ir.responses == std::vector<std::pair<std::string, int>>{{"x1", 6}});
+  CHECK(env.mailbox.boxes["INBOX"].msgs.empty());
+  Spec old = spec(next.key, "4");
+  old.commands = in_inbox.commands;
+  Coll o = env.sync({old}, protocol::ProtocolVersion::k141).colls.at(0);
+  CHECK(o.responses == std::vector<std::pair<std::string, int>>{{"x1", 6}});
+  CHECK(env.mailbox.boxes["Drafts"].msgs.size() == 1);
 }
