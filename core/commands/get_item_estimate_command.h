@@ -8,8 +8,9 @@
 // FilterType directly under Collection (2.5/12.x) or in airsync:Options
 // (12.1+), both accepted in every version; without one, the FilterType of
 // the collection's sticky Sync Options (request cache "sync") applies, and
-// the MaxEmailAgeFilter policy bounds either, as in Sync. Class and
-// ConversationMode are accepted (a mail folder's estimate ignores them).
+// the MaxEmailAgeFilter policy bounds either, as in Sync. Class is
+// accepted and ignored; ConversationMode (sent, else the cached Sync's)
+// counts older mail of a thread in the window, as Sync sends it.
 // Per-collection Status: 1 ok, 2 collection not in the device's folder map
 // (another user's ids included), 3 SyncKey 0 (not primed), 4 SyncKey neither
 // current nor previous. A FilterType outside 0..8, a missing SyncKey or
