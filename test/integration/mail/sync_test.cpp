@@ -1000,3 +1000,50 @@ TEST_CASE("device Categories and Flag details: IMAP keywords and \\Flagged, back
   CHECK(extrasIn(first.body)[sid2].flag.substr(0, 2) == "2|");
   CHECK(mail->deleteFolder(folder).ok());
 }
+
+TEST_CASE("16.1 Drafts: a device's Add is an IMAP draft, answered with its ServerId", "[integration][sync]") {
+  namespace asb = eas::wbxml::tags::AirSyncBase;
+  Stack s;
+  auto mail = s.imap();
+  eas::Status made = mail->createFolder("Drafts");
+  const bool created = made.ok();
+  REQUIRE((created || made.reason() == "imap.already_exists"));
+  const std::string dev = s.unique("SDr");
+  auto map = s.folders(dev, "16.1");
+  REQUIRE(map.count("Drafts") == 1);
+  CollectionSpec spec;
+  spec.id = map["Drafts"];
+  std::string key;
+  s.syncAll(dev, "16.1", spec, &key);
+  const std::string subject = s.unique("Draft plan");
+  spec.key = key;
+  spec.commands = [&](eas::wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "c1").start(as::ApplicationData);
+    w.element(em::To, "bob@example.test").element(em::Subject, subject);
+    w.start(asb::Body).element(asb::Type, "1").element(asb::Data, "draft text").end();
+    w.end().end();
+  };
+  SyncReply r = s.sync(dev, "16.1", {spec});
+  REQUIRE(r.collections.size() == 1);
+  INFO(eas::testing::toXmlForLog(r.body));
+  REQUIRE(r.collections[0].responses.size() == 1);
+  const ItemResponse& resp = r.collections[0].responses[0];
+  CHECK(resp.kind == "Add");
+  CHECK(resp.client_id == "c1");
+  CHECK(resp.status == 1);
+  CHECK(r.collections[0].adds.empty());  // not echoed
+  const std::size_t colon = resp.server_id.rfind(':');
+  REQUIRE(colon != std::string::npos);
+  const std::uint32_t uid = static_cast<std::uint32_t>(std::stoul(resp.server_id.substr(colon + 1)));
+
+  eas::backend::FetchRequest what;
+  auto got = mail->fetchMessages("Drafts", {uid}, what);
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 1);
+  CHECK((got->front().flags & eas::backend::kFlagDraft));
+  CHECK((got->front().flags & eas::backend::kFlagSeen));
+  REQUIRE(got->front().envelope.has_value());
+  CHECK(got->front().envelope->subject == subject);
+  CHECK(mail->deleteMessages("Drafts", {uid}).ok());
+  if (created) CHECK(mail->deleteFolder("Drafts").ok());
+}
