@@ -34,7 +34,7 @@ std::string timeText(const std::optional<std::int64_t>& t) {
 }
 
 std::optional<std::int64_t> timeFrom(std::string_view t) {
-  if (t.empty() || t.size() > 19) return std::nullopt;
+  if (t.empty() || t.size() > 18) return std::nullopt;  // no overflow
   std::int64_t v = 0;
   bool neg = t[0] == '-';
   for (std::size_t i = neg ? 1 : 0; i < t.size(); ++i) {
