@@ -44,17 +44,17 @@ std::string conversationIdOf(const backend::MessageData& m) {
   return item.ok() ? item->conversation_id : std::string();
 }
 
-// Of `added` (ascending), the UIDs not in `in_window` (ascending) whose
+// Of `uids` (ascending), the ones not in `in_window` (ascending) whose
 // ConversationId is that of one in `in_window`, ascending. One UID FETCH
-// of the header blocks of all of `added`.
+// of the header blocks of all of `uids`.
 Result<std::vector<std::uint32_t>> olderOfSameConversations(
     backend::MailBackend& mail, const std::string& folder,
-    const std::vector<std::uint32_t>& added, const std::vector<std::uint32_t>& in_window) {
+    const std::vector<std::uint32_t>& uids, const std::vector<std::uint32_t>& in_window) {
   backend::FetchRequest what;
   what.envelope = false;
   what.bodyStructure = false;
   what.headers = true;
-  auto fetched = mail.fetchMessages(folder, added, what);
+  auto fetched = mail.fetchMessages(folder, uids, what);
   if (!fetched.ok()) return fetched.status();
   std::set<std::string> threads;
   std::vector<std::pair<std::uint32_t, std::string>> older;
@@ -91,14 +91,30 @@ Result<backend::Changes> pendingEmailChanges(backend::MailBackend& mail, const s
   kept.reserve(std::min(changes->added.size(), in_window->size()));
   std::set_intersection(changes->added.begin(), changes->added.end(), in_window->begin(),
                         in_window->end(), std::back_inserter(kept));
-  if (conversation_mode && !kept.empty() && kept.size() < changes->added.size()) {
-    auto pulled = olderOfSameConversations(mail, folder, changes->added, kept);
-    if (!pulled.ok()) return pulled.status();
-    std::vector<std::uint32_t> merged;
-    merged.reserve(kept.size() + pulled->size());
-    std::set_union(kept.begin(), kept.end(), pulled->begin(), pulled->end(),
-                   std::back_inserter(merged));
-    kept = std::move(merged);
+  if (conversation_mode && !kept.empty()) {
+    // The older mail the device lacks: not only this time's `added` (with
+    // CONDSTORE a new reply comes alone, its old original unchanged).
+    backend::SearchCriteria old;
+    old.before = *cutoff;
+    auto before = mail.searchMessages(folder, old);
+    if (!before.ok()) return before.status();
+    std::vector<std::uint32_t> known;
+    for (const backend::KnownItem& k : sync::knownItems(state.items)) known.push_back(k.uid);
+    std::vector<std::uint32_t> candidates;
+    std::set_difference(before->begin(), before->end(), known.begin(), known.end(),
+                        std::back_inserter(candidates));
+    if (!candidates.empty()) {
+      std::vector<std::uint32_t> fetch;
+      std::set_union(kept.begin(), kept.end(), candidates.begin(), candidates.end(),
+                     std::back_inserter(fetch));
+      auto pulled = olderOfSameConversations(mail, folder, fetch, kept);
+      if (!pulled.ok()) return pulled.status();
+      std::vector<std::uint32_t> merged;
+      merged.reserve(kept.size() + pulled->size());
+      std::set_union(kept.begin(), kept.end(), pulled->begin(), pulled->end(),
+                     std::back_inserter(merged));
+      kept = std::move(merged);
+    }
   }
   changes->added = std::move(kept);
   return changes;

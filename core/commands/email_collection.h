@@ -29,11 +29,13 @@ std::optional<std::int64_t> stricterCutoff(std::optional<std::int64_t> a,
 // changesSince(folder, state's watermark, state's items), with the added
 // messages older than `cutoff` left out (UID SEARCH SINCE). Flag changes
 // and expunges of items the device holds are kept whatever their age.
-// With `conversation_mode` (Sync ConversationMode=1, 14.0+), an older added
-// message stays in when it shares its ConversationId (as core/items computes
-// it) with an added message inside the window; that costs one UID FETCH of
-// the header blocks of the added messages, and only when some fall outside
-// the window. Without a cutoff the flag changes nothing.
+// With `conversation_mode` (Sync ConversationMode=1, 14.0+), a message older
+// than the cutoff that the device does not hold is added when it shares its
+// ConversationId (as core/items computes it) with an added message inside
+// the window; that costs, only when something new is inside the window, one
+// UID SEARCH BEFORE and, if older mail is missing on the device, one UID
+// FETCH of header blocks (those and the new ones). Without a cutoff the flag
+// changes nothing.
 // Errors are the backend's (imap.uidvalidity_changed: re-sync the folder).
 Result<backend::Changes> pendingEmailChanges(backend::MailBackend& mail, const std::string& folder,
                                              const storage::SyncState& state,

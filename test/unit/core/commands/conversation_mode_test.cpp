@@ -31,6 +31,7 @@ class FakeBackend final : public backend::MailBackend {
   std::vector<std::vector<std::uint32_t>> fetches;  // UIDs of every fetchMessages
   std::vector<backend::FetchRequest> requests;
   bool fail_fetch = false;
+  std::uint32_t new_from = 0;  // as with CONDSTORE: only UIDs >= this are `added`
 
   Result<std::vector<backend::FolderInfo>> listFolders() { return no(); }
   Result<backend::FolderState> folderState(const std::string&) { return no(); }
@@ -42,7 +43,7 @@ class FakeBackend final : public backend::MailBackend {
     for (const auto& [uid, m] : msgs) {
       bool is_known = false;
       for (const backend::KnownItem& k : known) is_known = is_known || k.uid == uid;
-      if (!is_known) c.added.push_back(uid);
+      if (!is_known && uid >= new_from) c.added.push_back(uid);
     }
     return c;
   }
@@ -73,7 +74,8 @@ class FakeBackend final : public backend::MailBackend {
                                                     const backend::SearchCriteria& c) {
     std::vector<std::uint32_t> out;
     for (const auto& [uid, m] : msgs)
-      if (!c.since || m.internal >= *c.since) out.push_back(uid);
+      if ((!c.since || m.internal >= *c.since) && (!c.before || m.internal < *c.before))
+        out.push_back(uid);
     return out;
   }
   Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) {
@@ -187,4 +189,18 @@ TEST_CASE("a failed header fetch is the backend's error", "[conversation]") {
   auto c = commands::pendingEmailChanges(b, "INBOX", {}, commands::emailFilterCutoff(3, kNow), true);
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().reason() == "imap.unavailable");
+}
+
+TEST_CASE("a new reply alone in `added` (CONDSTORE) still pulls its old original in",
+          "[conversation]") {
+  FakeBackend b;
+  b.msgs[1] = {hdr("Plans", "orig@example.test"), kOld};
+  b.msgs[2] = {hdr("Unrelated", "other@example.test"), kOld};
+  b.msgs[3] = {hdr("Re: Plans", "reply@example.test", "<orig@example.test>"), kNow};
+  b.new_from = 3;  // 1 and 2 were left out by an earlier Sync and are unchanged since
+  const auto cutoff = commands::emailFilterCutoff(3, kNow);
+  CHECK(added(b, false, cutoff) == Uids{3});
+  CHECK(added(b, true, cutoff) == Uids{1, 3});
+  REQUIRE(b.fetches.size() == 1);
+  CHECK(b.fetches[0] == Uids{1, 2, 3});
 }
