@@ -984,7 +984,7 @@ TEST_CASE("16.x Drafts: Add appends a draft, a Change replaces it; elsewhere Add
   CHECK(r.colls[0].status == 1);
   CHECK(r.colls[0].adds.empty());  // not echoed
   REQUIRE(env.mailbox.boxes["Drafts"].msgs.size() == 1);
-  const Msg& m = env.mailbox.boxes["Drafts"].msgs[0];
+  const Msg m = env.mailbox.boxes["Drafts"].msgs[0];  // a copy: later appends reallocate
   CHECK(m.flags == (backend::kFlagDraft | backend::kFlagSeen));
   CHECK(m.bytes.find("From: alice@example.test\r\n") != std::string::npos);
   CHECK(m.bytes.find("To: Bob <bob@example.test>\r\n") != std::string::npos);
@@ -1018,7 +1018,7 @@ TEST_CASE("16.x Drafts: Add appends a draft, a Change replaces it; elsewhere Add
   Coll cr = env.sync({ch}, v16).colls.at(0);
   CHECK(cr.responses.empty());
   REQUIRE(env.mailbox.boxes["Drafts"].msgs.size() == 1);
-  const Msg& m2 = env.mailbox.boxes["Drafts"].msgs[0];
+  const Msg m2 = env.mailbox.boxes["Drafts"].msgs[0];
   CHECK(m2.uid != m.uid);
   CHECK(m2.bytes.find("Subject: Plan v2\r\n") != std::string::npos);
   // In the same reply (the server's changes follow the device's).
