@@ -1047,3 +1047,34 @@ TEST_CASE("16.1 Drafts: a device's Add is an IMAP draft, answered with its Serve
   CHECK(mail->deleteMessages("Drafts", {uid}).ok());
   if (created) CHECK(mail->deleteFolder("Drafts").ok());
 }
+
+TEST_CASE("ConversationMode: a later reply to old mail brings the old original with it",
+          "[integration][sync][conversation]") {
+  Stack s;
+  const std::string folder = s.unique("SyncConvLate");
+  REQUIRE(s.imap()->createFolder(folder).ok());
+  const std::string orig = folder + "-old";
+  CHECK(appendDated(s, 1, folder, message(orig, "long ago"), "01-Jan-2020 08:00:00 +0000")
+            .rfind("a2 OK", 0) == 0);
+  CHECK(appendDated(s, 1, folder, message(folder + "-other", "x"), "02-Jan-2020 08:00:00 +0000")
+            .rfind("a2 OK", 0) == 0);
+  REQUIRE(s.imap()->appendMessage(folder, message(folder + "-recent", "now"), 0).ok());
+  const std::string dev = s.unique("CMlate");
+  const std::string id = s.folders(dev)[folder];
+  REQUIRE(!id.empty());
+  const std::string k1 = syncWeek(s, dev, id, "0", true).collections[0].sync_key;
+  const SyncReply first = syncWeek(s, dev, id, k1, true);
+  CHECK(addedSubjects(first) == std::multiset<std::string>{folder + "-recent"});
+
+  // The reply arrives after that Sync: only it is new on the server.
+  const std::string reply =
+      "From: Bob <bob@example.test>\r\nTo: alice@example.test\r\nSubject: Re: " + orig +
+      "\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\nMessage-ID: <late-" + orig +
+      "@example.test>\r\nReferences: <" + orig + "@example.test>\r\n\r\nfinally\r\n";
+  REQUIRE(s.imap()->appendMessage(folder, reply, 0).ok());
+  const std::string k2 = first.collections[0].sync_key;
+  CHECK(estimateWeek(s, dev, id, k2, true) == 2);
+  const SyncReply second = syncWeek(s, dev, id, k2, true);
+  CHECK(addedSubjects(second) == std::multiset<std::string>{"Re: " + orig, orig});
+  CHECK(s.imap()->deleteFolder(folder).ok());
+}
