@@ -15,8 +15,9 @@
 # of its UTF-8 bytes> instead, so that the file stays safe to `source`.
 #
 # users-file: one "login:password" a line (split at the first colon; # starts
-# a comment). Default: alice@example.test, bob@example.test and
-# carol@example.test (the latter with quotes, a backslash, spaces and UTF-8).
+# a comment). Default: alice@example.test, bob@example.test,
+# carol@example.test (with quotes, a backslash, spaces and UTF-8) and
+# dave@example.test (for tests that lock a user out).
 #
 # EAS_DOVECOT_TLS=1 in the environment of `start` adds TLS: a CA and a server
 # certificate for DNS:localhost only (so connecting by IP is a name mismatch)
@@ -123,8 +124,10 @@ start() {
       users+=("$line")
     done <"$users_file"
   else
+    # dave is for tests that lock a user out (throttling): the others must
+    # keep working while he is locked.
     users=("alice@example.test:alice-pass-1" "bob@example.test:bob-pass-2"
-           'carol@example.test:c"a\r ol'"'"'s pässwörd ✓ "q"')
+           'carol@example.test:c"a\r ol'"'"'s pässwörd ✓ "q"' "dave@example.test:dave-pass-4")
   fi
 
   local passwd=$base/users.passwd env_tmp=$base/env.tmp n=0 entry login pass domain local_part home

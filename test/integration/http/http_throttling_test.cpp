@@ -1,6 +1,7 @@
 // Throttling over real HTTP: repeated bad passwords lock the user out, and
 // then even the right password is refused until the lock-out ends. Uses
-// user 2 and source addresses of its own so that other tests are unaffected.
+// user 4 (dave, kept for lock-out tests) and source addresses of its own,
+// so that the tests running beside it are unaffected.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -17,8 +18,8 @@ using eas::testing::TestClient;
 TEST_CASE("many bad passwords lock the user out; the good one is then refused too",
           "[integration][throttling]") {
   const EnvFile env = EnvFile::loadFixture("eas_stack");
-  const std::string user = env.testUser(2);
-  const std::string pass = env.testPassword(2);
+  const std::string user = env.testUser(4);
+  const std::string pass = env.testPassword(4);
   const int max_failures = std::stoi(env.get("EAS_AUTH_MAX_FAILURES"));
   const int lockout = std::stoi(env.get("EAS_AUTH_LOCKOUT_SECONDS"));
 

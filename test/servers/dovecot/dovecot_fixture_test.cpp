@@ -95,7 +95,8 @@ TEST_CASE("the dovecot fixture keeps its contract") {
   const auto env = readEnv();
   for (const char* key :
        {"IMAP_HOST", "IMAP_PORT", "LMTP_SOCKET", "MAIL_ROOT", "EAS_TEST_USER1", "EAS_TEST_PASS1",
-        "EAS_TEST_USER2", "EAS_TEST_PASS2", "EAS_TEST_USER3", "EAS_TEST_PASS3_HEX"}) {
+        "EAS_TEST_USER2", "EAS_TEST_PASS2", "EAS_TEST_USER3", "EAS_TEST_PASS3_HEX",
+        "EAS_TEST_USER4", "EAS_TEST_PASS4"}) {
     INFO(key);
     CHECK(env.count(key) == 1);
   }
