@@ -976,6 +976,18 @@ Result<std::vector<MessageData>> ImapSession::fetch(const std::vector<std::uint3
   return out;
 }
 
+Status ImapSession::storeFlagList(mailimap_set* set, mailimap_flag_list* list, bool add) {
+  mailimap_store_att_flags* att = add ? mailimap_store_att_flags_new_add_flags_silent(list)
+                                      : mailimap_store_att_flags_new_remove_flags_silent(list);
+  if (att == nullptr) {
+    mailimap_flag_list_free(list);
+    return Status::Internal("imap.protocol", "out of memory");
+  }
+  const int r = mailimap_uid_store(imap_, set, att);
+  mailimap_store_att_flags_free(att);
+  return check(r, "UID STORE", selected_);
+}
+
 Status ImapSession::store(const std::vector<std::uint32_t>& uids, std::uint32_t flags, bool add) {
   SetPtr set(makeSet(uids));
   mailimap_flag_list* list = makeFlagList(flags);
@@ -983,15 +995,7 @@ Status ImapSession::store(const std::vector<std::uint32_t>& uids, std::uint32_t 
     if (list != nullptr) mailimap_flag_list_free(list);
     return Status::Internal("imap.protocol", "out of memory");
   }
-  mailimap_store_att_flags* att = add ? mailimap_store_att_flags_new_add_flags_silent(list)
-                                      : mailimap_store_att_flags_new_remove_flags_silent(list);
-  if (att == nullptr) {
-    mailimap_flag_list_free(list);
-    return Status::Internal("imap.protocol", "out of memory");
-  }
-  const int r = mailimap_uid_store(imap_, set.get(), att);
-  mailimap_store_att_flags_free(att);
-  return check(r, "UID STORE", selected_);
+  return storeFlagList(set.get(), list, add);
 }
 
 Status ImapSession::storeKeywords(const std::vector<std::uint32_t>& uids,
@@ -1022,15 +1026,7 @@ Status ImapSession::storeKeywords(const std::vector<std::uint32_t>& uids,
       return Status::Internal("imap.protocol", "out of memory");
     }
   }
-  mailimap_store_att_flags* att = add ? mailimap_store_att_flags_new_add_flags_silent(list)
-                                      : mailimap_store_att_flags_new_remove_flags_silent(list);
-  if (att == nullptr) {
-    mailimap_flag_list_free(list);
-    return Status::Internal("imap.protocol", "out of memory");
-  }
-  const int r = mailimap_uid_store(imap_, set.get(), att);
-  mailimap_store_att_flags_free(att);
-  return check(r, "UID STORE", selected_);
+  return storeFlagList(set.get(), list, add);
 }
 
 Result<std::vector<std::uint32_t>> ImapSession::move(const std::vector<std::uint32_t>& uids,

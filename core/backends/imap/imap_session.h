@@ -14,6 +14,8 @@
 #include "core/base/status.h"
 
 struct mailimap;
+struct mailimap_set;
+struct mailimap_flag_list;
 
 namespace eas::backend::imap {
 
@@ -106,6 +108,8 @@ class ImapSession {
   // True when the server has closed the connection (EOF or reset pending).
   bool peerClosed() const;
   Status connectAndLogin(const ImapConfig& config, const std::string& password);
+  // UID STORE +/-FLAGS.SILENT of `list` (taken: freed here) on `set`.
+  Status storeFlagList(mailimap_set* set, mailimap_flag_list* list, bool add);
 
   mailimap* imap_ = nullptr;
   std::string login_;
