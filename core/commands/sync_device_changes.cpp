@@ -292,48 +292,6 @@ std::optional<std::vector<std::string>> categoriesFrom(const wbxml::Element& dat
   return out;
 }
 
-std::string categoryKeyword(std::string_view category) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string lower;
-  for (char c : category) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const bool junk_name = lower == "junk" || lower == "nonjunk" || lower == "notjunk";
-  std::string out;
-  for (std::size_t i = 0; i < category.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(category[i]);
-    const bool special =
-        c <= 0x20 || c >= 0x7f ||
-        std::string_view("(){%*\"\\]&").find(static_cast<char>(c)) != std::string_view::npos;
-    const bool first = i == 0 && (c == '$' || junk_name);
-    if (special || first) {
-      out += '&';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-std::string categoryFromKeyword(std::string_view keyword) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < keyword.size(); ++i) {
-    if (keyword[i] == '&' && i + 2 < keyword.size() && hex(keyword[i + 1]) >= 0 &&
-        hex(keyword[i + 2]) >= 0) {
-      out += static_cast<char>(hex(keyword[i + 1]) * 16 + hex(keyword[i + 2]));
-      i += 2;
-    } else {
-      out += keyword[i];
-    }
-  }
-  return out;
-}
-
 std::uint32_t fetchCapFor(const items::BodyRequest& body) {
   std::uint64_t want = 0;
   bool whole = false;
@@ -377,7 +335,6 @@ Result<std::vector<FetchedEmail>> fetchEmailItems(
   out.reserve(fetched->size());
   for (backend::MessageData& d : *fetched) {
     const std::string server_id = sync::itemServerId(collection_id, d.uid);
-    for (std::string& k : d.keywords) k = categoryFromKeyword(k);  // see categoryKeyword()
     items::MessageMeta meta = items::metaFromBackend(d, server_id);
     if (auto e = etags.find(server_id); e != etags.end())
       meta.flag_details = flagDetailsFor(e->second, d.flags);

@@ -14,6 +14,7 @@
 
 #include "core/backends/mail_backend.h"
 #include "core/commands/sync_request.h"
+#include "core/items/category_keywords.h"
 #include "core/items/email_item.h"
 #include "storage/metadata_store.h"
 
@@ -35,14 +36,9 @@ Result<FlagEdit> flagEditFrom(const wbxml::Element& application_data);
 // whole new set (an empty <Categories/> clears it).
 std::optional<std::vector<std::string>> categoriesFrom(const wbxml::Element& application_data);
 
-// Category names <-> IMAP keywords. A keyword is an atom: bytes outside
-// printable ASCII, atom-specials and '&' become "&XX" (hex), as does a
-// leading '$' or '\\' and the first letter of a name the backend reads as
-// a Junk marker, so a category never turns into a system keyword. Plain
-// names ("Work") are the same on both sides, so other IMAP clients' tags
-// show as categories. Decoding leaves anything that is not "&XX" as is.
-std::string categoryKeyword(std::string_view category);
-std::string categoryFromKeyword(std::string_view keyword);
+// Category names <-> IMAP keywords: core/items/category_keywords.h.
+using items::categoryFromKeyword;
+using items::categoryKeyword;
 
 // Flag details in the item map's `etag` field (unused for IMAP items, which
 // have no ETag): "flag1:<status>:<start>:<due>:<complete>:<reminder>:<type>",

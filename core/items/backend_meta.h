@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/backends/mail_backend.h"
+#include "core/items/category_keywords.h"
 #include "core/items/email_item.h"
 
 namespace eas::items {
@@ -20,7 +21,9 @@ inline MessageMeta metaFromBackend(const backend::MessageData& d,
   m.answered = (d.flags & backend::kFlagAnswered) != 0;
   m.forwarded = (d.flags & backend::kFlagForwarded) != 0;
   m.draft = (d.flags & backend::kFlagDraft) != 0;
-  m.keywords = d.keywords;
+  // Keywords carry category names encoded (category_keywords.h).
+  m.keywords.reserve(d.keywords.size());
+  for (const std::string& k : d.keywords) m.keywords.push_back(categoryFromKeyword(k));
   m.file_reference_prefix = std::move(file_reference_prefix);
   return m;
 }

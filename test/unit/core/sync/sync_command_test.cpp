@@ -18,6 +18,7 @@
 
 #include "core/backends/mail_backend.h"
 #include "core/commands/sync_device_changes.h"
+#include "core/items/backend_meta.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
 
@@ -1044,4 +1045,12 @@ TEST_CASE("16.x Drafts: Add appends a draft, a Change replaces it; elsewhere Add
   Coll o = env.sync({old}, protocol::ProtocolVersion::k141).colls.at(0);
   CHECK(o.responses == std::vector<std::pair<std::string, int>>{{"x1", 6}});
   CHECK(env.mailbox.boxes["Drafts"].msgs.size() == 1);
+}
+
+TEST_CASE("metaFromBackend decodes category keywords for every command that sends items",
+          "[sync][device]") {
+  backend::MessageData d;
+  d.keywords = {"Red&20Category", "Work", "$Junk"};
+  const items::MessageMeta m = items::metaFromBackend(d, "1:5");
+  CHECK(m.keywords == std::vector<std::string>{"Red Category", "Work", "$Junk"});
 }
