@@ -30,6 +30,7 @@
 namespace as = eas::wbxml::tags::AirSync;
 namespace fh = eas::wbxml::tags::FolderHierarchy;
 namespace tp = eas::wbxml::tags::Ping;
+namespace cm = eas::wbxml::tags::ComposeMail;
 namespace raw = eas::testing::raw;
 using eas::testing::EnvFile;
 using Clock = std::chrono::steady_clock;
@@ -284,6 +285,65 @@ TEST_CASE("ping: new mail wakes the parked Ping with Status 2 for the folder", "
     WARN("eas-notifyd is not in the stack: the change was found by the heartbeat re-check after "
          << wake_ms << " ms");
   }
+}
+
+// The whole delivery path: a device's SendMail -> Postfix -> LMTP -> Dovecot
+// (its Lua hook) -> eas-notifyd -> the worker holding the Ping on INBOX.
+TEST_CASE("ping: mail delivered over LMTP wakes a Ping on INBOX with Status 2", "[integration][ping]") {
+  Stack s;
+  if (!s.notifydRuns()) {
+    WARN("eas-notifyd is not in the stack: skipped");
+    return;
+  }
+  const std::string dev = s.unique("PD");
+  raw::Reply fs = s.post("FolderSync", dev, eas::testing::folderSyncBody("0"));
+  REQUIRE(fs.status == 200);
+  auto doc = eas::wbxml::decode(fs.body);
+  REQUIRE(doc.ok());
+  std::string inbox;
+  if (const auto* ch = doc->root().child(fh::Changes))
+    for (const eas::wbxml::Element& c : ch->children())
+      if (c.tag() == fh::Add && c.childText(fh::Type) == "2") inbox = std::string(c.childText(fh::ServerId));
+  REQUIRE(!inbox.empty());
+  // Synced to the end, so that only the new delivery is a change.
+  std::string key = "0";
+  for (int i = 0; i < 100; ++i) {
+    raw::Reply r = s.post("Sync", dev, syncBody(key, inbox));
+    REQUIRE(r.status == 200);
+    if (r.body.empty()) break;
+    auto sd = eas::wbxml::decode(r.body);
+    REQUIRE(sd.ok());
+    const auto* colls = sd->root().child(as::Collections);
+    if (!colls || !colls->firstChild()) break;
+    const auto& c = *colls->firstChild();
+    REQUIRE(c.childText(as::Status) == "1");
+    const std::string next(c.childText(as::SyncKey));
+    const bool more = c.hasChild(as::MoreAvailable);
+    if (next == key && !c.hasChild(as::Commands)) break;
+    key = next;
+    if (!more && key != "1") break;
+  }
+  auto pending = s.pingAsync(dev, pingBody(60, {inbox}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::string send;
+  {
+    eas::wbxml::Writer w(&send);
+    const std::string mime = "From: " + s.user() + "\r\nTo: " + s.user() +
+                             "\r\nSubject: ping lmtp " + dev +
+                             "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nwake up\r\n";
+    w.start(cm::SendMail).element(cm::ClientId, dev).element(cm::Mime, mime).end();
+    w.flush();
+  }
+  auto sent = Clock::now();
+  raw::Reply sm = s.post("SendMail", s.unique("PDS"), send);
+  REQUIRE(sm.status == 200);
+  PingAnswer a = pending.get();
+  const long long wake_ms = msSince(sent);
+  INFO("wake " << wake_ms << " ms after the SendMail (Postfix queueing included)");
+  REQUIRE(a.http == 200);
+  CHECK(a.status == 2);
+  CHECK(a.folders == std::vector<std::string>{inbox});
+  CHECK(wake_ms < 3000);
 }
 
 TEST_CASE("ping: a flag changed over IMAP wakes the parked Ping with Status 2", "[integration][ping]") {
