@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 namespace eas::notify {
 namespace {
@@ -224,8 +225,19 @@ Result<std::string> readSecretFile(const std::string& path) {
 ReplayGuard::ReplayGuard(std::int64_t window_seconds, std::size_t max_nonces)
     : window_(window_seconds), max_nonces_(max_nonces == 0 ? 1 : max_nonces) {}
 
+namespace {
+// Timestamps come off the wire (any value up to INT64_MAX), so the window
+// edges saturate instead of overflowing.
+std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (!__builtin_add_overflow(a, b, &r)) return r;
+  return b > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
+}  // namespace
+
 void ReplayGuard::expire(std::int64_t now) {
-  while (!order_.empty() && (order_.front().timestamp < now - window_ ||
+  const std::int64_t oldest = saturatingAdd(now, -window_);
+  while (!order_.empty() && (order_.front().timestamp < oldest ||
                              order_.size() > max_nonces_)) {
     nonces_.erase(order_.front().nonce);
     order_.pop_front();
@@ -233,10 +245,10 @@ void ReplayGuard::expire(std::int64_t now) {
 }
 
 Status ReplayGuard::admit(const Datagram& d, std::int64_t now) {
-  if (d.timestamp < now - window_)
+  if (d.timestamp < saturatingAdd(now, -window_))
     return Status::InvalidArgument("notify.too_old", "timestamp " + std::to_string(d.timestamp) +
                                                          " is older than the window");
-  if (d.timestamp > now + window_)
+  if (d.timestamp > saturatingAdd(now, window_))
     return Status::InvalidArgument("notify.from_future",
                                    "timestamp " + std::to_string(d.timestamp) + " is ahead");
   expire(now);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -208,6 +209,25 @@ TEST_CASE("replay window: too old, from the future, replayed", "[notify]") {
   CHECK(n::dropCategory(guard.admit(first, kNow)) == "replayed");
   CHECK(n::dropCategory(eas::Status::Unauthenticated("notify.bad_hmac")) == "unauthenticated");
   CHECK(n::dropCategory(eas::Status::InvalidArgument("notify.bad_utf8")) == "malformed");
+}
+
+// A signed datagram may carry any timestamp up to INT64_MAX (the fuzzer found
+// one); the window check must refuse it, not overflow.
+TEST_CASE("replay guard refuses timestamps at the edges of int64 without overflow") {
+  n::ReplayGuard guard(60);
+  n::Datagram d;
+  d.nonce = std::string(16, 'z');
+  d.timestamp = std::numeric_limits<std::int64_t>::max();
+  CHECK(guard.admit(d, kNow).reason() == "notify.from_future");
+  d.timestamp = 0;
+  CHECK(guard.admit(d, kNow).reason() == "notify.too_old");
+  // A clock at the very end of the range still admits its own time.
+  d.timestamp = std::numeric_limits<std::int64_t>::max();
+  CHECK(guard.admit(d, std::numeric_limits<std::int64_t>::max()).ok());
+  d.nonce = std::string(16, 'y');
+  d.timestamp = 0;
+  CHECK(guard.admit(d, 0).ok());
+  CHECK(guard.admit(d, std::numeric_limits<std::int64_t>::min()).reason() == "notify.from_future");
 }
 
 TEST_CASE("replay guard forgets nonces older than the window and stays bounded", "[notify]") {
