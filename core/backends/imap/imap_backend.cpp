@@ -306,8 +306,25 @@ class Backend final : public ImapMailBackend {
         auto s = pool_.acquire(login_, password_);
         if (!s.ok()) return s.status();
         session_ = std::move(s.value());
+        answered_ = false;
+      }
+      // The pool probes only sessions idle for a while; one the server
+      // dropped a moment ago would fail a write we may not repeat. So a
+      // lease's first write is preceded by a NOOP, which may be retried.
+      if (!idempotent && !answered_) {
+        Status probe = session_->noop();
+        if (!probe.ok()) {
+          if (!session_->broken()) return probe;
+          releaseSession();
+          if (attempt > 0) return probe;
+          log::info("imap: pooled session of " + login_ + " was dropped (" + probe.toString() +
+                    "), taking a new one before writing");
+          continue;
+        }
+        answered_ = true;
       }
       Result<T> r = f(*session_);
+      if (r.ok()) answered_ = true;
       if (r.ok() || !session_->broken()) return r;
       releaseSession();
       if (!idempotent || attempt > 0 || r.status().code() != StatusCode::kUnavailable) return r;
@@ -406,6 +423,7 @@ class Backend final : public ImapMailBackend {
   const std::string login_;
   const std::string password_;
   std::unique_ptr<ImapSession> session_;
+  bool answered_ = false;  // the leased session answered a command in this lease
 };
 
 }  // namespace

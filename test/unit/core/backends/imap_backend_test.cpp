@@ -459,6 +459,27 @@ TEST_CASE_METHOD(Fixture, "folder create, rename, delete", "[imap]") {
   CHECK(b->deleteFolder(renamed).reason() == "imap.no_such_folder");
 }
 
+// CI saw this: a device's Drafts Add was the first command of its request,
+// on a pooled session Dovecot had dropped a second earlier (not idle long
+// enough to be probed), and the APPEND failed with 16.
+TEST_CASE_METHOD(Fixture, "a request whose first command is a write survives a just-dropped pooled session",
+                 "[imap]") {
+  ImapSessionPool pool(config);
+  FolderCleanup cleanup(pool, alice);
+  const std::string f = cleanup.add(uniqueName("kickw"));
+  { REQUIRE(pool.backendFor(alice.login, alice.password)->createFolder(f).ok()); }
+  REQUIRE(pool.stats().idle == 1);
+  kick(*this, alice.login);
+  {
+    auto w = pool.backendFor(alice.login, alice.password)->appendMessage(f, textMessage("w", "x\r\n"), 0);
+    REQUIRE(w.ok());
+  }
+  CHECK(pool.stats().logins == 2);
+  auto s = pool.backendFor(alice.login, alice.password)->folderState(f);
+  REQUIRE(s.ok());
+  CHECK(s->messages == 1);  // stored once, not zero or twice
+}
+
 TEST_CASE_METHOD(Fixture, "the pool reuses a logged-in session and recovers from a kicked connection",
                  "[imap]") {
   ImapSessionPool pool(config);
