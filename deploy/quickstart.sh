@@ -29,8 +29,6 @@ domain=example.test
 say() { echo "quickstart: $*"; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 
-postfix_conf=$state/postfix/conf
-
 postfix_running() {
   local pidf=$state/postfix/queue/pid/master.pid
   [ -s "$pidf" ] && kill -0 "$(tr -d ' ' <"$pidf")" 2>/dev/null
@@ -38,93 +36,23 @@ postfix_running() {
 
 stop_postfix() {
   if postfix_running; then
-    postfix -c "$postfix_conf" stop >/dev/null 2>&1 || kill -TERM "$(tr -d ' ' <"$state/postfix/queue/pid/master.pid")" || true
+    "$top/deploy/local/postfix.sh" stop "$state/postfix" >/dev/null 2>&1 || true
     echo "postfix: stopped"
   fi
 }
 
-# Postfix on 127.0.0.1:<port>, delivering @example.test to Dovecot over LMTP
-# (no relaying anywhere else). Needs root. Sets smtp_port, or smtp_why.
+# Postfix on 127.0.0.1:<port> (2525 when free), delivering @example.test to
+# Dovecot over LMTP (deploy/local/postfix.sh). Sets smtp_port, or smtp_why.
 start_postfix() {
   smtp_port="" smtp_why=""
-  if [ "$(id -u)" -ne 0 ]; then smtp_why="needs root"; return 0; fi
-  command -v postfix >/dev/null || { smtp_why="postfix not installed"; return 0; }
-  stop_postfix >/dev/null 2>&1 || true
-  local d=$state/postfix port
-  mkdir -p "$postfix_conf" "$d/queue" "$d/data"
-  chown postfix "$d/data"
-  port=2525
-  port_free "$port" || port=$(( 20000 + RANDOM % 40000 ))
-  cat >"$postfix_conf/main.cf" <<CONF
-# Written by deploy/quickstart.sh; regenerated on every start.
-compatibility_level = 3.6
-queue_directory = $d/queue
-data_directory = $d/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $d/postfix.log
-maillog_file_prefixes = $d
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = localhost
-mydomain = localdomain
-myorigin = localhost
-# Nothing is delivered locally; $domain goes to Dovecot over LMTP. No alias
-# domains (real-servers.md: an alias domain would reject the real users).
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-virtual_alias_domains =
-virtual_mailbox_domains = $domain
-virtual_transport = lmtp:unix:$state/dovecot/lmtp
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_tls_security_level = none
-smtp_tls_security_level = none
-smtputf8_enable = no
-biff = no
-CONF
-  # Debian's master.cf chroots most services; ours runs none chrooted, so
-  # that the LMTP client reaches Dovecot's socket under $state.
-  cat >"$postfix_conf/master.cf" <<CONF
-127.0.0.1:$port inet n - n - - smtpd
-pickup unix n - n 60 1 pickup
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-flush unix n - n 1000? 0 flush
-proxymap unix - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-smtp unix - - n - - smtp
-relay unix - - n - - smtp
-showq unix n - n - - showq
-error unix - - n - - error
-retry unix - - n - - error
-discard unix - - n - - discard
-local unix - n n - - local
-virtual unix - n n - - virtual
-lmtp unix - - n - - lmtp
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-postlog unix-dgram n - n - 1 postlogd
-CONF
-  if ! setsid postfix -c "$postfix_conf" start </dev/null >>"$d/start.out" 2>&1; then
-    smtp_why="postfix did not start (see $d/postfix.log)"
+  local d=$state/postfix why
+  if ! why=$("$top/deploy/local/postfix.sh" start "$d" "$state/dovecot/env" --port 2525 2>&1 >/dev/null); then
+    why=${why##*$'\n'}
+    smtp_why=${why#postfix.sh: }
     return 0
   fi
-  local ok=0
-  for _ in $(seq 1 50); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then ok=1; break; fi
-    sleep 0.1
-  done
-  [ $ok -eq 1 ] || { smtp_why="postfix does not answer on 127.0.0.1:$port (see $d/postfix.log)"; return 0; }
-  smtp_port=$port
-  echo "$port" >"$d/port"
+  smtp_port=$(sed -n 's/^SMTP_PORT=//p' "$d/env")
+  echo "$smtp_port" >"$d/port"
 }
 
 stop_all() {

@@ -8,6 +8,7 @@
 # <base-dir>, starts `dovecot -c` under setsid (log: <base-dir>/dovecot.log),
 # waits for the IMAP greeting and writes <base-dir>/env:
 #   IMAP_HOST=127.0.0.1  IMAP_PORT=<free port>  LMTP_SOCKET=<base-dir>/lmtp
+#   SASL_SOCKET=<base-dir>/auth-client  (Dovecot SASL, for Postfix's AUTH)
 #   MAIL_ROOT=<base-dir>/mail  (maildirs at MAIL_ROOT/<domain>/<user>/Maildir)
 #   EAS_TEST_USER<n>=<login>  EAS_TEST_PASS<n>=<password>
 # One KEY=VALUE a line, the value raw to the end of the line. A password with
@@ -272,6 +273,10 @@ service auth {
   unix_listener auth-userdb {
     mode = 0666
   }
+  # SASL for Postfix (smtpd_sasl_type = dovecot, deploy/local/postfix.sh --tls).
+  unix_listener $base/auth-client {
+    mode = 0666
+  }
 }
 protocol lmtp {
   lmtp_save_to_detail_mailbox = no
@@ -308,6 +313,7 @@ EOF
         echo "IMAP_HOST=127.0.0.1"
         echo "IMAP_PORT=$port"
         echo "LMTP_SOCKET=$base/lmtp"
+        echo "SASL_SOCKET=$base/auth-client"
         echo "MAIL_ROOT=$base/mail"
         echo "DOVECOT_CONF=$conf"
         [ -z "$notify_port" ] || printf 'NOTIFY_UDP_PORT=%s\nNOTIFYD_ENV=%s\n' "$notify_port" "$notify_env"
