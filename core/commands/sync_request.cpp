@@ -127,6 +127,7 @@ Status parseCommands(const wbxml::Element& e, SyncCollectionRequest* c, std::siz
     cmd.server_id = std::string(k.childText(as::ServerId));
     cmd.client_id = std::string(k.childText(as::ClientId));
     cmd.application_data = k.child(as::ApplicationData);
+    cmd.send = k.hasChild(wbxml::tags::Email2::Send);
     if (cmd.kind == SyncClientCommand::Kind::kAdd) {
       if (cmd.client_id.empty() || cmd.client_id.size() > 64)
         return bad("sync.missing", "Add without a valid ClientId");

@@ -45,6 +45,7 @@ struct SyncClientCommand {
   // The ApplicationData element (Add, Change); valid while the request's
   // Document lives. Null when absent.
   const wbxml::Element* application_data = nullptr;
+  bool send = false;  // email2:Send beside ApplicationData (16.x drafts, EMAIL §2.2.2.69)
 };
 
 struct SyncCollectionRequest {

@@ -13,9 +13,11 @@ Capabilities capabilitiesFor(ProtocolVersion v) {
   c.get_attachment = legacy;
   c.get_hierarchy = legacy;
   c.compose_mail_wbxml = !legacy;
+  c.compose_body_forward = v >= V::k160;
   c.item_operations = v >= V::k120;
   c.find = v >= V::k161;
   c.cookies = v >= V::k160;
+  c.draft_sync = v >= V::k160;
   return c;
 }
 

@@ -22,12 +22,18 @@ struct Capabilities {
   // 14.0+: SendMail/SmartReply/SmartForward carry ComposeMail WBXML; 2.5/12.x
   // send message/rfc822 with SaveInSent/ItemId/... in the URL (CMD §2.2.1.17).
   bool compose_mail_wbxml = true;
+  // 16.0+: a SmartForward may carry airsyncbase:Body and Forwardees instead
+  // of Mime (CMD §2.2.3.169; statuses 178 and 179).
+  bool compose_body_forward = false;
   // 12.0+: ItemOperations, Settings, ResolveRecipients, ValidateCert.
   bool item_operations = true;
   // 16.1: Find (CMD §2.2.1.2).
   bool find = false;
   // 16.0+: clients echo Set-Cookie (HTTP §2.2.1.1.2.4).
   bool cookies = false;
+  // 16.0+: Sync Add/Change of email in Drafts, airsyncbase:Attachments
+  // Add/Delete in them and email2:Send (CMD §3.1.5.4; EMAIL §2.2.2.69).
+  bool draft_sync = false;
 };
 
 Capabilities capabilitiesFor(ProtocolVersion version);
