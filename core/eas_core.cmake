@@ -25,6 +25,7 @@ add_library(eas_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/commands/ping_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_request.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_device_changes.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/commands/sync_drafts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/commands/sync_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/folder_hierarchy.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sync/email_window.cpp
