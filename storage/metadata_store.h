@@ -265,6 +265,21 @@ class MetadataStore {
                                  const std::string& bytes) = 0;
   virtual Result<std::string> getRequestCache(const DeviceRef& ref, const std::string& name) = 0;
 
+  // ClientIds of messages a device sent (SendMail / SmartReply / SmartForward;
+  // a repeated ClientId is not sent again, CMD §2.2.3.28.1). claimClientId
+  // inserts (ref, client_id) unless the row exists, atomically across threads
+  // and processes: true when this call made the row (the caller may send),
+  // false when it was already there (sent, or being sent, by another
+  // request). A claim whose commit succeeded but whose answer was lost (a
+  // retried statement) still reports true. Keeps the `keep` most recent claims
+  // of the device (older ones are dropped after the claim, best effort; at
+  // least `keep` stay). client_id: 1..kMaxKeyBytes bytes, else store.invalid /
+  // store.value_too_long.
+  virtual Result<bool> claimClientId(const DeviceRef& ref, const std::string& client_id,
+                                     size_t keep) = 0;
+  // Drops a claim, so a retry of a send that failed may go. OK when absent.
+  virtual Status releaseClientId(const DeviceRef& ref, const std::string& client_id) = 0;
+
   // Folder hierarchy. The current hierarchy, ordered by server_id (empty if
   // the device never synced folders).
   virtual Result<std::vector<Folder>> listFolders(const DeviceRef& ref) = 0;

@@ -165,6 +165,26 @@ const std::vector<TableSpec>& tablesV1() {
   return kTables;
 }
 
+// Schema version 2: tables added to a version-1 store (CREATE IF NOT EXISTS,
+// so running it twice or on a fresh store is harmless).
+const std::vector<TableSpec>& tablesV2() {
+  static const std::vector<TableSpec> kTables = {
+      // ClientIds claimed before a message is submitted (SendMail and the
+      // Smart commands): the primary key makes the claim atomic across
+      // workers; token tells a retried claim its own row; seq (microseconds)
+      // orders them for pruning.
+      {"client_ids",
+       {{"user_name", Col::kKey},
+        {"device_id", Col::kKey},
+        {"client_id", Col::kKey},
+        {"token", Col::kKey},
+        {"seq", Col::kInt}},
+       {"user_name", "device_id", "client_id"},
+       {}},
+  };
+  return kTables;
+}
+
 const char* typeFor(Engine e, Col c) {
   if (e == Engine::kSqlite) {
     switch (c) {
@@ -278,6 +298,8 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial schema", createStatements(Engine::kSqlite, tablesV1()),
        createStatements(Engine::kMysql, tablesV1())},
+      {2, "client_ids: ClientIds claimed before sending", createStatements(Engine::kSqlite, tablesV2()),
+       createStatements(Engine::kMysql, tablesV2())},
   };
   return kMigrations;
 }
@@ -285,10 +307,12 @@ const std::vector<Migration>& migrations() {
 const std::vector<TableInfo>& dataTables() {
   static const std::vector<TableInfo> kInfo = [] {
     std::vector<TableInfo> out;
-    for (const TableSpec& t : tablesV1()) {
-      TableInfo info{t.name, {}};
-      for (const ColumnSpec& c : t.columns) info.columns.push_back(c.name);
-      out.push_back(std::move(info));
+    for (const auto* tables : {&tablesV1(), &tablesV2()}) {
+      for (const TableSpec& t : *tables) {
+        TableInfo info{t.name, {}};
+        for (const ColumnSpec& c : t.columns) info.columns.push_back(c.name);
+        out.push_back(std::move(info));
+      }
     }
     return out;
   }();

@@ -11,7 +11,7 @@
 namespace eas::storage::sql {
 
 // The schema version this code reads and writes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: client_ids
 
 struct Migration {
   int version;

@@ -503,7 +503,8 @@ Status SqlStore::deleteDevice(const DeviceRef& ref) {
                 c.run("DELETE FROM devices WHERE user_name = ? AND device_id = ?", refParams(ref)));
     EAS_RETURN_IF_ERROR(expectOneRow(r, "device"));
     for (const char* table : {"device_settings", "id_counters", "folders", "folder_sync",
-                              "sync_state", "items", "item_undo", "notices", "request_cache"}) {
+                              "sync_state", "items", "item_undo", "notices", "request_cache",
+                              "client_ids"}) {
       EAS_SQL_TRY(
           d, c.run(std::string("DELETE FROM ") + table + " WHERE user_name = ? AND device_id = ?",
                    refParams(ref)));
@@ -568,6 +569,85 @@ Result<std::string> SqlStore::getRequestCache(const DeviceRef& ref, const std::s
                             {ref.user, ref.device_id, name}));
     if (rows.rows.empty()) return Status::NotFound("store.not_found", "no cached request");
     return asString(rows.rows[0][0]);
+  });
+}
+
+// --- ClientIds ----------------------------------------------------------------
+
+namespace {
+
+// Tells this call's row from another request's: 128 random bits.
+std::string claimToken() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 2; ++i) {
+    uint64_t v = rng();
+    for (int j = 0; j < 16; ++j, v >>= 4) out += kHex[v & 15];
+  }
+  return out;
+}
+
+int64_t nowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<bool> SqlStore::claimClientId(const DeviceRef& ref, const std::string& client_id,
+                                     size_t keep) {
+  EAS_RETURN_IF_ERROR(checkRef(ref));
+  if (client_id.empty()) return Status::InvalidArgument("store.invalid", "empty ClientId");
+  EAS_RETURN_IF_ERROR(checkLen(client_id, kMaxKeyBytes, "ClientId"));
+  keep = std::clamp<size_t>(keep, 1, 1u << 20);
+  const std::string token = claimToken();
+  const int64_t seq = nowMicros();
+  Result<bool> claimed = withConnection([&](SqlConnection& c) -> Result<bool> {
+    // A row released between our INSERT and SELECT is tried again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      EAS_SQL_TRY(ins, c.run(std::string(dialect_.insert_ignore) +
+                                 " INTO client_ids (user_name, device_id, client_id, token, seq) "
+                                 "VALUES (?, ?, ?, ?, ?)",
+                             {ref.user, ref.device_id, client_id, token, i64(seq)}));
+      if (ins.affected > 0) return true;
+      EAS_SQL_TRY(row, c.run("SELECT token FROM client_ids WHERE user_name = ? AND device_id = ? "
+                             "AND client_id = ?",
+                             {ref.user, ref.device_id, client_id}));
+      // Our own row: an earlier attempt of this call committed, its answer was lost.
+      if (!row.rows.empty()) return asString(row.rows[0][0]) == token;
+    }
+    return false;
+  });
+  if (!claimed.ok() || !*claimed) return claimed;
+  // Pruning is separate and best effort: the claim is made and must be
+  // reported as made, or the caller would not send a message nobody else will.
+  Status pruned = withConnection([&](SqlConnection& c) -> Status {
+    EAS_SQL_TRY(nth, c.run("SELECT seq FROM client_ids WHERE user_name = ? AND device_id = ? "
+                           "ORDER BY seq DESC LIMIT 1 OFFSET " +
+                               std::to_string(keep - 1),
+                           refParams(ref)));
+    if (nth.rows.empty()) return Status::Ok();
+    EAS_SQL_TRY(del, c.run("DELETE FROM client_ids WHERE user_name = ? AND device_id = ? AND "
+                           "seq < ?",
+                           {ref.user, ref.device_id, i64(asInt(nth.rows[0][0]))}));
+    (void)del;
+    return Status::Ok();
+  });
+  if (!pruned.ok()) log::warn("storage: pruning old ClientIds failed: " + pruned.toString());
+  return true;
+}
+
+Status SqlStore::releaseClientId(const DeviceRef& ref, const std::string& client_id) {
+  EAS_RETURN_IF_ERROR(checkRef(ref));
+  EAS_RETURN_IF_ERROR(checkLen(client_id, kMaxKeyBytes, "ClientId"));
+  return withConnection([&](SqlConnection& c) -> Status {
+    EAS_SQL_TRY(del, c.run("DELETE FROM client_ids WHERE user_name = ? AND device_id = ? AND "
+                           "client_id = ?",
+                           {ref.user, ref.device_id, client_id}));
+    (void)del;
+    return Status::Ok();
   });
 }
 

@@ -43,6 +43,9 @@ class SqlStore final : public MetadataStore, public StoreAdmin {
   Status putRequestCache(const DeviceRef& ref, const std::string& name,
                          const std::string& bytes) override;
   Result<std::string> getRequestCache(const DeviceRef& ref, const std::string& name) override;
+  Result<bool> claimClientId(const DeviceRef& ref, const std::string& client_id,
+                             size_t keep) override;
+  Status releaseClientId(const DeviceRef& ref, const std::string& client_id) override;
   Result<std::vector<Folder>> listFolders(const DeviceRef& ref) override;
   Result<FolderSyncLookup> lookupFolderSyncKey(const DeviceRef& ref, uint64_t key) override;
   Status commitFolderSync(const DeviceRef& ref, uint64_t from_key, uint64_t to_key,

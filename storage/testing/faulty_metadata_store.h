@@ -54,6 +54,12 @@ class FaultyMetadataStore final : public MetadataStore {
   Result<std::string> getRequestCache(const DeviceRef& r, const std::string& n) override {
     return inner_->getRequestCache(r, n);
   }
+  Result<bool> claimClientId(const DeviceRef& r, const std::string& id, size_t keep) override {
+    return inner_->claimClientId(r, id, keep);
+  }
+  Status releaseClientId(const DeviceRef& r, const std::string& id) override {
+    return inner_->releaseClientId(r, id);
+  }
   Result<std::vector<Folder>> listFolders(const DeviceRef& r) override {
     return inner_->listFolders(r);
   }

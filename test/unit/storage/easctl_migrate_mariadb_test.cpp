@@ -37,6 +37,7 @@ void populate(MetadataStore& s) {
     REQUIRE(s.commitSyncState(d.ref, "1", {1, 2, {9, 2, 22, odd}, items, "r2" + odd}).ok());
     REQUIRE(s.queueNotice({0, d.ref, "quarantined", odd, i}).ok());
     REQUIRE(s.putRequestCache(d.ref, "sync", odd).ok());
+    REQUIRE(s.claimClientId(d.ref, "client-" + odd, 64).value());
     REQUIRE(s.appendAudit({0, i, d.ref, AuditEvent::kFirstSeen, odd}).ok());
   }
   REQUIRE(s.setPolicy({PolicyLevel::kGlobal, "", "DevicePasswordEnabled", "1"}).ok());
@@ -89,6 +90,9 @@ TEST_CASE("easctl db migrate copies a SQLite store into MariaDB", "[easctl][mari
   CHECK((*s)->listAudit({}, 100).value() == (*d)->listAudit({}, 100).value());
   CHECK((*d)->getRequestCache({"user1@example.test", "DEV6"}, "sync").value() ==
         (*s)->getRequestCache({"user1@example.test", "DEV6"}, "sync").value());
+  // The claimed ClientIds came along: claiming one again in MariaDB is refused.
+  const std::string odd = std::string("o'k\"\0\xff\xfe", 7);
+  CHECK((*d)->claimClientId({"user1@example.test", "DEV6"}, "client-" + odd, 64).value() == false);
   const DeviceRef ref{"user3@example.test", "DEV8"};
   auto sl = (*s)->lookupSyncKey(ref, "1", 1);
   auto dl = (*d)->lookupSyncKey(ref, "1", 1);

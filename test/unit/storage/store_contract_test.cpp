@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
@@ -164,6 +165,89 @@ TEST_CASE("request cache: put, replace, get, gone with the device", "[storage]")
   CHECK(store->getRequestCache(kDev, "sync").value() == "second");
   REQUIRE_OK(store->deleteDevice(kDev));
   CHECK(store->getRequestCache(kDev, "sync").status().reason() == "store.not_found");
+}
+
+TEST_CASE("ClientIds: claimed once, released, the newest kept, gone with the device",
+          "[storage]") {
+  auto h = makeHarness("clientids");
+  auto store = open(h->url());
+  CHECK(store->claimClientId(kDev, "c1", 64).value() == true);
+  CHECK(store->claimClientId(kDev, "c1", 64).value() == false);
+  // Per device, and byte-exact (no case folding).
+  CHECK(store->claimClientId({kDev.user, "OTHER"}, "c1", 64).value() == true);
+  CHECK(store->claimClientId(kDev, "C1", 64).value() == true);
+  // Released (a send that failed): the retry may go, once.
+  REQUIRE_OK(store->releaseClientId(kDev, "c1"));
+  REQUIRE_OK(store->releaseClientId(kDev, "never-claimed"));
+  CHECK(store->claimClientId(kDev, "c1", 64).value() == true);
+  CHECK(store->claimClientId(kDev, "c1", 64).value() == false);
+  CHECK(store->claimClientId(kDev, "", 64).status().reason() == "store.invalid");
+  CHECK(store->claimClientId(kDev, std::string(kMaxKeyBytes + 1, 'x'), 64).status().reason() ==
+        "store.value_too_long");
+  CHECK(store->claimClientId({"", "x"}, "c", 64).status().reason() == "store.invalid");
+
+  // keep = 3: after a..e, the three newest stay claimed, the oldest is gone.
+  const DeviceRef few{"few@example.test", "FEW"};
+  for (const char* id : {"a", "b", "c", "d", "e"}) CHECK(store->claimClientId(few, id, 3).value());
+  for (const char* id : {"c", "d", "e"}) {
+    INFO(id);
+    CHECK(store->claimClientId(few, id, 3).value() == false);
+  }
+  CHECK(store->claimClientId(few, "a", 3).value() == true);
+
+  REQUIRE_OK(store->putDevice(sampleDevice(kDev.user, kDev.device_id)));
+  REQUIRE_OK(store->deleteDevice(kDev));
+  CHECK(store->claimClientId(kDev, "c1", 64).value() == true);
+}
+
+TEST_CASE("ClientIds: of many racing claims exactly one wins", "[storage][concurrency]") {
+  auto h = makeHarness("clientrace");
+  constexpr int kThreads = 8;
+  constexpr int kIds = 10;
+  // One store (connection pool) per thread, as separate workers would have.
+  std::vector<std::unique_ptr<MetadataStore>> stores;
+  for (int t = 0; t < kThreads; ++t) stores.push_back(open(h->url()));
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::vector<int>> wins(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kIds; ++i) {
+        auto r = stores[t]->claimClientId(kDev, "race-" + std::to_string(i), 64);
+        if (!r.ok()) {
+          errors[t] = r.status().toString();
+          return;
+        }
+        if (*r) wins[t].push_back(i);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::map<int, int> winners;
+  for (int t = 0; t < kThreads; ++t) {
+    CHECK(errors[t] == "");
+    for (int i : wins[t]) ++winners[i];
+  }
+  for (int i = 0; i < kIds; ++i) {
+    INFO("race-" << i);
+    CHECK(winners[i] == 1);
+  }
+}
+
+TEST_CASE("a version-1 store upgrades to the ClientId table", "[storage]") {
+  auto h = makeHarness("upgrade1");
+  auto admin = openStoreAdmin(h->url());
+  REQUIRE(admin.ok());
+  REQUIRE(knownSchemaVersion() >= 2);
+  REQUIRE_OK((*admin)->setSchemaVersionForTest(1));
+  auto old = openMetadataStore(h->url());
+  REQUIRE_FALSE(old.ok());
+  CHECK(old.status().reason() == "store.schema_outdated");
+  REQUIRE_OK((*admin)->upgrade());
+  CHECK((*admin)->schemaVersion().value() == knownSchemaVersion());
+  auto store = open(h->url());
+  CHECK(store->claimClientId(kDev, "after-upgrade", 64).value() == true);
+  CHECK(store->claimClientId(kDev, "after-upgrade", 64).value() == false);
 }
 
 TEST_CASE("reserveIds hands out increasing, never reused ranges", "[storage]") {
@@ -574,6 +658,12 @@ TEST_CASE("hostile strings round-trip verbatim or are refused alike", "[storage]
     REQUIRE(notices.ok());
     for (const Notice& n : *notices) found |= (n.id == *nid && n.payload == v);
     CHECK(found);
+    if (fits_key && !v.empty()) {
+      CHECK(store->claimClientId(ref, v, 64).value() == true);
+      CHECK(store->claimClientId(ref, v, 64).value() == false);
+    } else if (!fits_key) {
+      CHECK(store->claimClientId(ref, v, 64).status().reason() == "store.value_too_long");
+    }
     REQUIRE_OK(store->putRequestCache(ref, fits_key ? v : "sync", v));
     CHECK(store->getRequestCache(ref, fits_key ? v : "sync").value() == v);
     REQUIRE(store->appendAudit({0, 1, ref, AuditEvent::kBlocked, v}).ok());
