@@ -1,6 +1,7 @@
 #include "core/commands/compose_command.h"
 
 #include <cctype>
+#include <optional>
 #include <vector>
 
 #include "core/backends/mail_backend.h"
@@ -16,8 +17,32 @@ namespace eas::commands {
 namespace {
 
 namespace cm = wbxml::tags::ComposeMail;
+namespace asb = wbxml::tags::AirSyncBase;
 
-constexpr const char* kClientIdCache = "compose.client_ids";
+// A claimed ClientId, released unless keep() is called (the message went):
+// every failure path between claim and submission gives it back.
+class ClientIdClaim {
+ public:
+  ClientIdClaim() = default;
+  ClientIdClaim(storage::MetadataStore* store, storage::DeviceRef ref, std::string id)
+      : store_(store), ref_(std::move(ref)), id_(std::move(id)) {}
+  ClientIdClaim(const ClientIdClaim&) = delete;
+  ClientIdClaim& operator=(const ClientIdClaim&) = delete;
+  ~ClientIdClaim() {
+    if (!store_ || kept_) return;
+    Status s = store_->releaseClientId(ref_, id_);
+    if (!s.ok())
+      log::warn("compose: releasing ClientId " + id_ + " failed; a retry will answer 118 user=" +
+                ref_.user + " " + s.toString());
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  storage::MetadataStore* store_ = nullptr;
+  storage::DeviceRef ref_;
+  std::string id_;
+  bool kept_ = false;
+};
 
 std::string_view kindName(ComposeKind k) {
   switch (k) {
@@ -100,19 +125,18 @@ class ComposeCommand final : public Command {
                     "AccountId");
 
     const storage::DeviceRef ref{req.login, req.query ? req.query->device_id : std::string()};
-    std::string remembered;
+    // Claimed before anything can be sent: a concurrent duplicate in another
+    // worker finds the row and answers 118 (CMD §2.2.3.28.1).
+    std::optional<ClientIdClaim> claim;
     if (!r.client_id.empty()) {
-      auto cached = sv->store->getRequestCache(ref, kClientIdCache);
-      if (cached.ok()) {
-        remembered = std::move(*cached);
-      } else if (cached.status().reason() != "store.not_found") {
-        return failed(req, r, fail(110, cached.status()), "store");
-      }
-      if (clientIdSeen(remembered, r.client_id)) {
+      auto claimed = sv->store->claimClientId(ref, r.client_id, kRememberedClientIds);
+      if (!claimed.ok()) return failed(req, r, fail(110, claimed.status()), "store");
+      if (!*claimed) {
         log::info(std::string(kindName(kind_)) + ": ClientId " + r.client_id +
                   " already sent; not sent again user=" + req.login + " device=" + ref.device_id);
         return statusReply(118);
       }
+      claim.emplace(sv->store, ref, r.client_id);
     }
 
     auto backend = sv->mail->open(req.login, req.password);
@@ -148,10 +172,20 @@ class ComposeCommand final : public Command {
     opts.now = sv->clock->unixSeconds();
     const std::size_t at = req.login.rfind('@');
     opts.message_id_host = at == std::string::npos ? "localhost" : req.login.substr(at + 1);
-    items::OriginalUse use = items::OriginalUse::kNone;
-    if (!r.replace_mime && kind_ == ComposeKind::kSmartReply) use = items::OriginalUse::kReply;
-    if (!r.replace_mime && kind_ == ComposeKind::kSmartForward) use = items::OriginalUse::kForward;
-    auto out = items::prepareOutgoing(r.mime, opts, original, use);
+    Result<items::OutgoingMessage> out = Status::Internal("compose.failed", "");
+    if (r.body_form) {
+      items::BodyForward fwd;
+      fwd.html = r.body_html;
+      fwd.note = std::string(r.body_data);
+      for (const ComposeRequest::Forwardee& f : r.forwardees) fwd.to.push_back({f.name, f.email});
+      out = items::buildForward(fwd, opts, original);
+    } else {
+      items::OriginalUse use = items::OriginalUse::kNone;
+      if (!r.replace_mime && kind_ == ComposeKind::kSmartReply) use = items::OriginalUse::kReply;
+      if (!r.replace_mime && kind_ == ComposeKind::kSmartForward)
+        use = items::OriginalUse::kForward;
+      out = items::prepareOutgoing(r.mime, opts, original, use);
+    }
     if (!out.ok()) return failed(req, r, failureFor(out.status()), "MIME");
 
     backend::Submission sub;
@@ -166,10 +200,7 @@ class ComposeCommand final : public Command {
               " bytes=" + std::to_string(sub.message.size()));
 
     // After this point the mail is gone: problems are logged, not answered.
-    if (!r.client_id.empty()) {
-      Status s = sv->store->putRequestCache(ref, kClientIdCache, rememberClientId(remembered, r.client_id));
-      if (!s.ok()) warn(req, "remembering the ClientId", s);
-    }
+    if (claim) claim->keep();
     if (needs_original) {
       const std::uint32_t flag =
           kind_ == ComposeKind::kSmartReply ? backend::kFlagAnswered : backend::kFlagForwarded;
@@ -236,6 +267,92 @@ class ComposeCommand final : public Command {
   const ComposeKind kind_;
 };
 
+bool usableForwardeeAddress(std::string_view a) {
+  if (a.empty() || a.size() > 254) return false;
+  std::size_t ats = 0;
+  for (char c : a) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == '"' ||
+        c == 0x7f)
+      return false;
+    ats += c == '@';
+  }
+  return ats == 1 && a.front() != '@' && a.back() != '@';
+}
+
+// 16.0+: which of Mime / airsyncbase:Body / Forwardees a request carries
+// (CMD §2.2.3.169: with Body or Forwardees, Mime, SaveInSentItems,
+// ReplaceMime and rm:TemplateID MUST NOT be present; AIRS §2.2.2.9: Body's
+// only ComposeMail parent is SmartForward). Fills the Body form of `out`.
+std::optional<ComposeFailure> parseBodyForms(const wbxml::Element& root, ComposeKind kind,
+                                             ComposeRequest* out) {
+  auto combo = [](const char* reason, std::string what) {
+    return fail(178, Status::InvalidArgument(reason, std::move(what)));
+  };
+  auto params = [](const char* reason, std::string what) {
+    return fail(179, Status::InvalidArgument(reason, std::move(what)));
+  };
+  const wbxml::Element* mime = root.child(cm::Mime);
+  const wbxml::Element* body = root.child(asb::Body);
+  const wbxml::Element* forwardees = root.child(cm::Forwardees);
+  if (kind != ComposeKind::kSmartForward) {
+    if (body || forwardees || root.hasChild(asb::Attachments))
+      return combo("compose.body_not_allowed",
+                   "airsyncbase:Body, Attachments and Forwardees belong to SmartForward only");
+    return std::nullopt;
+  }
+  if (mime && (body || forwardees))
+    return combo("compose.mime_and_body", "Mime together with airsyncbase:Body or Forwardees");
+  if (mime) return std::nullopt;
+  if (!body && !forwardees)
+    return combo("compose.no_mime_or_body", "neither Mime nor airsyncbase:Body/Forwardees");
+  if (root.hasChild(cm::SaveInSentItems) || root.hasChild(cm::ReplaceMime) ||
+      root.hasChild(wbxml::tags::RightsManagement::TemplateID))
+    return combo("compose.body_form_options",
+                 "SaveInSentItems, ReplaceMime or TemplateID without Mime");
+  for (const wbxml::Element& c : root.children()) {
+    const wbxml::Tag t = c.tag();
+    if (t != cm::ClientId && t != cm::Source && t != cm::AccountId && t != asb::Body &&
+        t != cm::Forwardees)
+      return params("compose.unexpected_element",
+                    "element page " + std::to_string(t.page) + " token " +
+                        std::to_string(t.token) + " in a Body-form SmartForward");
+  }
+  if (!forwardees) return params("compose.bad_forwardees", "no Forwardees");
+  for (const wbxml::Element& f : forwardees->children()) {
+    if (f.tag() != cm::Forwardee) return params("compose.bad_forwardees", "not a Forwardee");
+    ComposeRequest::Forwardee fw;
+    bool has_email = false;
+    for (const wbxml::Element& c : f.children()) {
+      if (c.tag() == cm::ForwardeeEmail) {
+        fw.email = std::string(c.text());
+        has_email = true;
+      } else if (c.tag() == cm::ForwardeeName) {
+        fw.name = std::string(c.text());
+      } else {
+        return params("compose.bad_forwardees", "unknown element in a Forwardee");
+      }
+    }
+    if (!has_email || !usableForwardeeAddress(fw.email))
+      return params("compose.bad_forwardees", "Forwardee without a usable Email: " + fw.email);
+    for (char ch : fw.name)
+      if (ch == '\r' || ch == '\n' || ch == '\0')
+        return params("compose.bad_forwardees", "Forwardee Name with a line break");
+    out->forwardees.push_back(std::move(fw));
+    if (out->forwardees.size() > kMaxForwardees)
+      return params("compose.bad_forwardees", "more than " + std::to_string(kMaxForwardees));
+  }
+  if (out->forwardees.empty()) return params("compose.bad_forwardees", "no Forwardee");
+  if (body) {
+    const std::string_view type = body->childText(asb::Type);
+    if (type != "1" && type != "2")
+      return params("compose.bad_forward_body", "Body Type '" + std::string(type) + "'");
+    out->body_html = type == "2";
+    out->body_data = body->childText(asb::Data);
+  }
+  out->body_form = true;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ComposeFailure> parseComposeRequest(const CommandRequest& req, ComposeKind kind,
@@ -271,8 +388,11 @@ std::optional<ComposeFailure> parseComposeRequest(const CommandRequest& req, Com
   out->replace_mime = root.hasChild(cm::ReplaceMime);
   out->account_id = std::string(root.childText(cm::AccountId));
   const wbxml::Element* mime = root.child(cm::Mime);
-  if (!mime) return bad("no Mime");
-  out->mime = mime->text();
+  if (req.capabilities.compose_body_forward) {
+    if (auto f = parseBodyForms(root, kind, out)) return f;
+  }
+  if (!mime && !out->body_form) return bad("no Mime");
+  if (mime) out->mime = mime->text();
   if (needs_source) {
     const wbxml::Element* src = root.child(cm::Source);
     if (!src) return bad("no Source");
@@ -307,36 +427,6 @@ std::optional<SourceRef> sourceRef(const ComposeRequest& r) {
   }
   if (!r.long_id.empty()) return splitServerId(r.long_id);
   return std::nullopt;
-}
-
-bool clientIdSeen(std::string_view stored, std::string_view id) {
-  std::size_t pos = 0;
-  while (pos < stored.size()) {
-    std::size_t nl = stored.find('\n', pos);
-    if (nl == std::string_view::npos) nl = stored.size();
-    if (stored.substr(pos, nl - pos) == id) return true;
-    pos = nl + 1;
-  }
-  return false;
-}
-
-std::string rememberClientId(std::string_view stored, std::string_view id) {
-  std::vector<std::string_view> ids;
-  std::size_t pos = 0;
-  while (pos < stored.size()) {
-    std::size_t nl = stored.find('\n', pos);
-    if (nl == std::string_view::npos) nl = stored.size();
-    if (nl > pos) ids.push_back(stored.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  ids.push_back(id);
-  const std::size_t skip = ids.size() > kRememberedClientIds ? ids.size() - kRememberedClientIds : 0;
-  std::string out;
-  for (std::size_t i = skip; i < ids.size(); ++i) {
-    out.append(ids[i]);
-    out += '\n';
-  }
-  return out;
 }
 
 std::unique_ptr<Command> makeComposeCommand(ComposeKind kind) {

@@ -11,8 +11,17 @@
 // the user, Bcc stripped, original quoted or carried unless ReplaceMime);
 // it is submitted over SMTP (Services::smtp); the original gets \Answered or
 // $Forwarded; SaveInSentItems APPENDs the copy (with Bcc) to Sent, \Seen.
-// A ClientId already sent (the last kRememberedClientIds of the device, in
-// the request cache "compose.client_ids") is not sent again: 118.
+// The ClientId is claimed in the store before anything is submitted
+// (MetadataStore::claimClientId: one row per device and ClientId, so of two
+// identical requests racing in different workers exactly one goes, the other
+// answers 118); a failure before or at submission releases the claim so the
+// device's retry can go. The newest kRememberedClientIds per device are kept.
+//
+// 16.0+ (Capabilities::compose_body_forward): a SmartForward may carry
+// airsyncbase:Body and Forwardees instead of Mime (CMD §2.2.3.169, AIRS
+// §2.2.2.9; the spec meant it for forwarding a meeting): the message is then
+// built here (items::buildForward) and goes to the forwardees. SendMail and
+// SmartReply have no such form (CMD §6.36 schema: Mime only).
 //
 // Answers: success is HTTP 200 with an empty body. A failure is one log line
 // and, on 14.0+, <Root><Status>N</Status></Root>; on 2.5/12.x an HTTP code
@@ -27,6 +36,17 @@
 //   122 / 400  AttachmentIsTooLarge (SMTP 552)
 //   150 / 400  ItemNotFound: unknown folder or message of the Source
 //   166 / 400  InvalidAccountId (an AccountId other than the user's)
+//   178 / -    InvalidMimeBodyCombination (16.0+): Mime together with Body or
+//              Forwardees (compose.mime_and_body); a SmartForward with neither
+//              (compose.no_mime_or_body); the Body form with SaveInSentItems,
+//              ReplaceMime or rm:TemplateID (compose.body_form_options); Body,
+//              Attachments or Forwardees in SendMail/SmartReply
+//              (compose.body_not_allowed)
+//   179 / -    InvalidSmartForwardParameters (16.0+, Body form): no Forwardee,
+//              a Forwardee without a usable Email (compose.bad_forwardees), a
+//              Body whose Type is not 1 or 2 (compose.bad_forward_body), any
+//              other element such as airsyncbase:Attachments
+//              (compose.unexpected_element)
 // Failures after submission (flag, Sent copy) are logged only: the mail is
 // gone, and an error would make the device send it again.
 #pragma once
@@ -35,6 +55,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/status.h"
 #include "core/commands/command.h"
@@ -58,7 +79,18 @@ struct ComposeRequest {
   std::string instance_id;
   std::string account_id;
   std::string_view mime;  // into the request's document or body
+  // 16.0+ SmartForward without Mime: airsyncbase:Body and Forwardees.
+  struct Forwardee {
+    std::string name;
+    std::string email;
+  };
+  bool body_form = false;
+  bool body_html = false;        // airsyncbase:Type 2 (else 1, plain)
+  std::string_view body_data;    // airsyncbase:Data
+  std::vector<Forwardee> forwardees;
 };
+
+inline constexpr std::size_t kMaxForwardees = 500;
 
 // A failed step: the 14.0+ status and the Status whose map row gives the
 // 2.5/12.x HTTP code.
@@ -68,7 +100,8 @@ struct ComposeFailure {
 };
 
 // Parses `req` (the document for 14.0+, the query and body before). Fails
-// with 103 (compose.bad_request) or 104 (compose.bad_instance_id).
+// with 103 (compose.bad_request), 104 (compose.bad_instance_id), and on
+// 16.0+ 178 / 179 (tokens in the table above).
 std::optional<ComposeFailure> parseComposeRequest(const CommandRequest& req, ComposeKind kind,
                                                   ComposeRequest* out);
 
@@ -83,11 +116,6 @@ struct SourceRef {
   std::uint32_t uid = 0;
 };
 std::optional<SourceRef> sourceRef(const ComposeRequest& r);
-
-// The ClientId list as stored (one per line), and with `id` added (oldest
-// dropped beyond kRememberedClientIds).
-bool clientIdSeen(std::string_view stored, std::string_view id);
-std::string rememberClientId(std::string_view stored, std::string_view id);
 
 std::unique_ptr<Command> makeComposeCommand(ComposeKind kind);
 

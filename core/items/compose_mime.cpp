@@ -96,18 +96,21 @@ void findBody(GMimeObject* o, GMimeTextPart** plain, GMimeTextPart** html) {
   if (!*html && isText(o, "html")) *html = GMIME_TEXT_PART(o);
 }
 
-// What a forward carries: attachment parts and attached messages.
-void findAttachments(GMimeObject* o, std::vector<GMimeObject*>* out) {
+// What a forward carries: attachment parts and attached messages, and with
+// `calendar` also the text/calendar parts (a meeting request's invitation).
+void findAttachments(GMimeObject* o, std::vector<GMimeObject*>* out, bool calendar = false) {
   if (GMIME_IS_MULTIPART(o)) {
     GMimeMultipart* mp = GMIME_MULTIPART(o);
     const int n = g_mime_multipart_get_count(mp);
-    for (int i = 0; i < n; ++i) findAttachments(g_mime_multipart_get_part(mp, i), out);
+    for (int i = 0; i < n; ++i) findAttachments(g_mime_multipart_get_part(mp, i), out, calendar);
   } else if (GMIME_IS_MESSAGE_PART(o)) {
     out->push_back(o);
   } else if (GMIME_IS_PART(o)) {
     GMimePart* p = GMIME_PART(o);
     const bool named = g_mime_part_get_filename(p) != nullptr;
-    if (g_mime_part_is_attachment(p) || (named && !GMIME_IS_TEXT_PART(o))) out->push_back(o);
+    if (g_mime_part_is_attachment(p) || (named && !GMIME_IS_TEXT_PART(o)) ||
+        (calendar && isText(o, "calendar")))
+      out->push_back(o);
   }
 }
 
@@ -210,7 +213,8 @@ std::string textOf(GMimeTextPart* part) {
   return sanitizeUtf8(s.str());
 }
 
-void appendOriginal(GMimeMessage* msg, std::string_view raw, GMimeMessage* orig, OriginalUse use) {
+void appendOriginal(GMimeMessage* msg, std::string_view raw, GMimeMessage* orig, OriginalUse use,
+                    bool carry_calendar = false) {
   const OriginalText t = originalText(raw, orig);
   const bool reply = use == OriginalUse::kReply;
   const std::string plain_tail =
@@ -249,7 +253,7 @@ void appendOriginal(GMimeMessage* msg, std::string_view raw, GMimeMessage* orig,
   if (use == OriginalUse::kForward) {
     std::vector<GMimeObject*> atts;
     GMimeObject* oroot = g_mime_message_get_mime_part(orig);
-    if (oroot) findAttachments(oroot, &atts);
+    if (oroot) findAttachments(oroot, &atts, carry_calendar);
     if (!atts.empty()) {
       GMimeObject* cur = g_mime_message_get_mime_part(msg);
       GMimeContentType* ct = cur ? g_mime_object_get_content_type(cur) : nullptr;
@@ -294,7 +298,65 @@ std::string toCrlfString(GMimeMessage* msg) {
   return s.str();
 }
 
+bool startsWithForwardPrefix(std::string_view s) {
+  const std::string l = lower(std::string(s.substr(0, 4)));
+  return l.rfind("fw:", 0) == 0 || l.rfind("fwd:", 0) == 0;
+}
+
+void addDateAndMessageId(GMimeMessage* msg, const OutgoingOptions& options) {
+  if (!g_mime_message_get_date(msg)) {
+    GDateTime* now = g_date_time_new_from_unix_utc(options.now);
+    g_mime_message_set_date(msg, now);
+    g_date_time_unref(now);
+  }
+  if (!g_mime_message_get_message_id(msg)) {
+    GFreeString id(g_mime_utils_generate_message_id(
+        options.message_id_host.empty() ? "localhost" : options.message_id_host.c_str()));
+    g_mime_message_set_message_id(msg, id.p_);
+  }
+}
+
 }  // namespace
+
+Result<OutgoingMessage> buildForward(const BodyForward& forward, const OutgoingOptions& options,
+                                     std::string_view original) {
+  ensureGMimeInit();
+  Ref<GMimeMessage> orig = parseMessage(original);
+  GMimeHeaderList* oh = orig ? g_mime_object_get_header_list(GMIME_OBJECT(orig.get())) : nullptr;
+  if (!oh || g_mime_header_list_get_count(oh) == 0)
+    return Status::InvalidArgument("compose.bad_mime", "the original has no readable header");
+
+  Ref<GMimeMessage> msg(g_mime_message_new(TRUE));
+  g_mime_message_add_mailbox(msg.get(), GMIME_ADDRESS_TYPE_FROM, nullptr,
+                             options.user_address.c_str());
+  for (const ForwardRecipient& r : forward.to) {
+    if (!usableAddress(r.address)) continue;
+    g_mime_message_add_mailbox(msg.get(), GMIME_ADDRESS_TYPE_TO,
+                               r.name.empty() ? nullptr : sanitizeUtf8(r.name).c_str(),
+                               r.address.c_str());
+  }
+  OutgoingMessage out;
+  out.envelope_from = options.user_address;
+  collect(g_mime_message_get_addresses(msg.get(), GMIME_ADDRESS_TYPE_TO), &out.recipients);
+  if (out.recipients.empty())
+    return Status::InvalidArgument("compose.no_recipients", "no usable forwardee address");
+
+  const char* osubject = g_mime_message_get_subject(orig.get());
+  const std::string subject = osubject ? sanitizeUtf8(osubject) : std::string();
+  out.subject = startsWithForwardPrefix(subject) ? subject : "Fw: " + subject;
+  g_mime_message_set_subject(msg.get(), out.subject.c_str(), "utf-8");
+  addDateAndMessageId(msg.get(), options);
+
+  Ref<GMimeTextPart> note(g_mime_text_part_new_with_subtype(forward.html ? "html" : "plain"));
+  g_mime_text_part_set_charset(note.get(), "utf-8");
+  setText(note.get(), sanitizeUtf8(forward.note));
+  g_mime_message_set_mime_part(msg.get(), GMIME_OBJECT(note.get()));
+  appendOriginal(msg.get(), original, orig.get(), OriginalUse::kForward, /*carry_calendar=*/true);
+
+  out.message = toCrlfString(msg.get());
+  out.sent_copy = out.message;
+  return out;
+}
 
 Result<OutgoingMessage> prepareOutgoing(std::string_view mime, const OutgoingOptions& options,
                                         std::string_view original, OriginalUse use) {
@@ -331,16 +393,7 @@ Result<OutgoingMessage> prepareOutgoing(std::string_view mime, const OutgoingOpt
   // internet_address_list_add took its own reference; drop ours.
   g_object_unref(internet_address_list_get_address(from, 0));
 
-  if (!g_mime_message_get_date(msg.get())) {
-    GDateTime* now = g_date_time_new_from_unix_utc(options.now);
-    g_mime_message_set_date(msg.get(), now);
-    g_date_time_unref(now);
-  }
-  if (!g_mime_message_get_message_id(msg.get())) {
-    GFreeString id(g_mime_utils_generate_message_id(
-        options.message_id_host.empty() ? "localhost" : options.message_id_host.c_str()));
-    g_mime_message_set_message_id(msg.get(), id.p_);
-  }
+  addDateAndMessageId(msg.get(), options);
   const char* subject = g_mime_message_get_subject(msg.get());
   out.subject = subject ? sanitizeUtf8(subject) : std::string();
 

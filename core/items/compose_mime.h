@@ -11,6 +11,7 @@
 //     attachments (the parts are copied, so their bytes stay identical);
 //     In-Reply-To / References set for a reply when missing;
 //   - the message to submit has no Bcc header; the Sent copy keeps it.
+// buildForward (below) makes the message itself for the 16.x form.
 // Failures (InvalidArgument): compose.empty_mime, compose.bad_mime (no
 // header could be read: InvalidMIME 107), compose.no_recipients (119).
 #pragma once
@@ -45,5 +46,25 @@ struct OutgoingMessage {
 Result<OutgoingMessage> prepareOutgoing(std::string_view mime, const OutgoingOptions& options,
                                         std::string_view original = {},
                                         OriginalUse use = OriginalUse::kNone);
+
+// 16.x SmartForward without Mime (CMD §2.2.3.169: airsyncbase:Body and
+// Forwardees): the message is built here. From = the user, To = the
+// forwardees (also the envelope), Subject "Fw: " + the original's, the
+// device's note (plain or HTML, UTF-8) above the original's text as a
+// forward quotes it, then the original's attachments and its text/calendar
+// parts (a forwarded meeting stays an invitation), their bytes unchanged.
+struct ForwardRecipient {
+  std::string name;     // may be empty
+  std::string address;  // bare address
+};
+struct BodyForward {
+  std::vector<ForwardRecipient> to;
+  bool html = false;  // airsyncbase:Type 2, else 1 (plain)
+  std::string note;   // airsyncbase:Data, may be empty
+};
+// Failures: compose.no_recipients (no usable forwardee address),
+// compose.bad_mime (the original has no readable header).
+Result<OutgoingMessage> buildForward(const BodyForward& forward, const OutgoingOptions& options,
+                                     std::string_view original);
 
 }  // namespace eas::items

@@ -12,6 +12,8 @@
 #include <optional>
 #include <tuple>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "storage/store_admin.h"
 
 namespace cm = eas::wbxml::tags::ComposeMail;
+namespace asb = eas::wbxml::tags::AirSyncBase;
 using namespace eas;
 
 namespace {
@@ -255,6 +258,12 @@ struct Compose {
   std::string folder = "5", item = "5:17", long_id, instance, account;
   bool source = false;
   std::optional<std::string> mime_body = mime();
+  // 16.x: airsyncbase:Body {Type, Data}, airsyncbase:Attachments, Forwardees.
+  std::optional<std::pair<std::string, std::string>> body;
+  bool attachments = false;
+  bool forwardees_el = false;
+  std::vector<std::pair<std::string, std::string>> forwardees;  // name, email ("" = absent)
+  bool template_id = false;
 
   std::string encode() const {
     std::string out;
@@ -273,6 +282,29 @@ struct Compose {
     if (save) w.empty(cm::SaveInSentItems);
     if (replace) w.empty(cm::ReplaceMime);
     if (mime_body) w.opaqueElement(cm::Mime, *mime_body);
+    if (template_id) w.element(wbxml::tags::RightsManagement::TemplateID, "t-1");
+    if (body) {
+      w.start(asb::Body);
+      if (!body->first.empty()) w.element(asb::Type, body->first);
+      w.element(asb::Data, body->second);
+      w.end();
+    }
+    if (attachments) {
+      w.start(asb::Attachments).start(asb::Add);
+      w.element(asb::ClientId, "a1").element(asb::DisplayName, "x.bin");
+      w.element(asb::Method, std::int64_t{1}).opaqueElement(asb::Content, "xyz");
+      w.end().end();
+    }
+    if (forwardees_el) {
+      w.start(cm::Forwardees);
+      for (const auto& [name, email] : forwardees) {
+        w.start(cm::Forwardee);
+        if (!name.empty()) w.element(cm::ForwardeeName, name);
+        if (email != "\x01") w.element(cm::ForwardeeEmail, email);
+        w.end();
+      }
+      w.end();
+    }
     w.end();
     w.flush();
     return out;
@@ -468,12 +500,250 @@ TEST_CASE("sent, but no Sent folder or a failed flag: still success", "[compose]
   CHECK(env.mailbox.appended.empty());
 }
 
-TEST_CASE("ClientId memory keeps the newest ids", "[compose]") {
-  std::string stored;
-  for (int i = 0; i < 100; ++i) stored = commands::rememberClientId(stored, "id" + std::to_string(i));
-  CHECK(commands::clientIdSeen(stored, "id99"));
-  CHECK(commands::clientIdSeen(stored, "id36"));
-  CHECK_FALSE(commands::clientIdSeen(stored, "id35"));
-  CHECK_FALSE(commands::clientIdSeen(stored, "id9"));
-  CHECK_FALSE(commands::clientIdSeen("", "x"));
+
+namespace {
+
+// A 16.1 SmartForward in the Body form: no Mime, a note, Forwardees.
+Compose bodyForward() {
+  Compose c;
+  c.root = cm::SmartForward;
+  c.source = true;
+  c.mime_body.reset();
+  c.body = {{"1", "Forwarding this"}};
+  c.forwardees_el = true;
+  c.forwardees = {{"Carol", "carol@example.test"}, {"", "dave@example.test"}};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("16.1 SmartForward with Body and Forwardees goes to the forwardees", "[compose]") {
+  Env env;
+  Outcome o = env.run(K::kSmartForward, "16.1", bodyForward().encode(), {});
+  CHECK(o.http == 200);
+  CHECK(o.body.empty());
+  REQUIRE(env.smtp.sent.size() == 1);
+  const backend::Submission& sub = env.smtp.sent[0];
+  CHECK(sub.envelope_from == "alice@example.test");
+  CHECK(sub.recipients == std::vector<std::string>{"carol@example.test", "dave@example.test"});
+  CHECK(sub.message.find("Carol <carol@example.test>") != std::string::npos);
+  CHECK(sub.message.find("Subject: Fw: Lunch") != std::string::npos);
+  CHECK(sub.message.find("Forwarding this") != std::string::npos);
+  CHECK(sub.message.find("Noon?") != std::string::npos);  // the original comes along
+  CHECK(env.mailbox.flags[{"INBOX", 17}] == backend::kFlagForwarded);
+  CHECK(env.mailbox.appended.empty());  // SaveInSentItems is not allowed in this form
+
+  // The Forwardees alone (no Body) are enough; the same ClientId is 118.
+  Compose bare = bodyForward();
+  bare.client_id = "c2";
+  bare.body.reset();
+  CHECK(env.run(K::kSmartForward, "16.1", bare.encode(), {}).body.empty());
+  CHECK(env.smtp.sent.size() == 2);
+  CHECK(env.run(K::kSmartForward, "16.1", bare.encode(), {}).status == 118);
+  CHECK(env.smtp.sent.size() == 2);
+
+  // The Mime form still works on 16.1, and with an HTML Body type too.
+  Compose m;
+  m.client_id = "c3";
+  CHECK(env.run(K::kSendMail, "16.1", m.encode(), {}).body.empty());
+  Compose html = bodyForward();
+  html.client_id = "c4";
+  html.body = {{"2", "<b>see</b>"}};
+  CHECK(env.run(K::kSmartForward, "16.0", html.encode(), {}).body.empty());
+  REQUIRE(env.smtp.sent.size() == 4);
+  CHECK(env.smtp.sent[3].message.find("text/html") != std::string::npos);
+}
+
+TEST_CASE("16.x bad inputs: 178 and 179 with their reason tokens, nothing sent", "[compose]") {
+  struct Row {
+    const char* what;
+    K kind;
+    std::string version;
+    Compose c;
+    int status;
+    const char* reason;
+  };
+  auto with = [](Compose c, auto f) {
+    f(c);
+    return c;
+  };
+  const Compose fwd = bodyForward();
+  Compose send_body;
+  send_body.body = {{"1", "x"}};
+  Compose reply_fwd = with(fwd, [](Compose& c) {
+    c.root = cm::SmartReply;
+    c.mime_body = mime();
+  });
+  std::vector<Row> rows = {
+      {"SendMail with Mime and Body", K::kSendMail, "16.1", send_body, 178, "compose.body_not_allowed"},
+      {"SendMail with Body, no Mime", K::kSendMail, "16.1",
+       with(send_body, [](Compose& c) { c.mime_body.reset(); }), 178, "compose.body_not_allowed"},
+      {"SendMail with Attachments", K::kSendMail, "16.1",
+       with(Compose{}, [](Compose& c) { c.attachments = true; }), 178, "compose.body_not_allowed"},
+      {"SmartReply with Forwardees", K::kSmartReply, "16.1", reply_fwd, 178, "compose.body_not_allowed"},
+      {"Mime and Forwardees", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.body.reset(); c.mime_body = mime(); }), 178, "compose.mime_and_body"},
+      {"Mime and Body", K::kSmartForward, "16.0",
+       with(fwd, [](Compose& c) { c.forwardees_el = false; c.mime_body = mime(); }), 178,
+       "compose.mime_and_body"},
+      {"neither Mime nor Body", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.body.reset(); c.forwardees_el = false; }), 178,
+       "compose.no_mime_or_body"},
+      {"Body form with SaveInSentItems", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.save = true; }), 178, "compose.body_form_options"},
+      {"Body form with ReplaceMime", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.replace = true; }), 178, "compose.body_form_options"},
+      {"Body form with TemplateID", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.template_id = true; }), 178, "compose.body_form_options"},
+      {"Body without Forwardees", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees_el = false; }), 179, "compose.bad_forwardees"},
+      {"empty Forwardees", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees.clear(); }), 179, "compose.bad_forwardees"},
+      {"Forwardee without Email", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees = {{"Carol", "\x01"}}; }), 179, "compose.bad_forwardees"},
+      {"Forwardee Email no address", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees = {{"", "carol"}}; }), 179, "compose.bad_forwardees"},
+      {"Forwardee Email two @", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees = {{"", "a@b@example.test"}}; }), 179,
+       "compose.bad_forwardees"},
+      {"Forwardee Email with a space", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees = {{"", "carol @example.test"}}; }), 179,
+       "compose.bad_forwardees"},
+      {"one good, one empty Email", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees.push_back({"", ""}); }), 179, "compose.bad_forwardees"},
+      {"Forwardee Name with CRLF", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.forwardees = {{"x\r\nBcc: e@x.test", "carol@example.test"}}; }), 179,
+       "compose.bad_forwardees"},
+      {"Body Type 3 (RTF)", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.body = {{"3", "x"}}; }), 179, "compose.bad_forward_body"},
+      {"Body Type 4 (MIME)", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.body = {{"4", "x"}}; }), 179, "compose.bad_forward_body"},
+      {"Body without Type", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.body = {{"", "x"}}; }), 179, "compose.bad_forward_body"},
+      {"Body form with Attachments", K::kSmartForward, "16.1",
+       with(fwd, [](Compose& c) { c.attachments = true; }), 179, "compose.unexpected_element"},
+      // The version gate: before 16.0 the Body form does not exist, Mime is required.
+      {"14.1 Forwardees without Mime", K::kSmartForward, "14.1", fwd, 103, "compose.bad_request"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.what);
+    Env env;
+    // The parser's verdict and token...
+    {
+      protocol::EasQuery query;
+      commands::CommandRequest req;
+      req.capabilities = protocol::capabilitiesFor(*protocol::parseProtocolVersion(r.version));
+      req.query = &query;
+      const std::string bytes = r.c.encode();
+      auto doc = wbxml::decode(bytes);
+      REQUIRE(doc.ok());
+      req.document = &*doc;
+      commands::ComposeRequest parsed;
+      auto f = commands::parseComposeRequest(req, r.kind, &parsed);
+      REQUIRE(f.has_value());
+      CHECK(f->eas_status == r.status);
+      CHECK(f->status.reason() == r.reason);
+    }
+    // ...and through the command: the status, nothing sent, no flag, and
+    // the ClientId not used up (a good request with it goes).
+    Outcome o = env.run(r.kind, r.version, r.c.encode(), {});
+    CHECK(o.http == 200);
+    CHECK(o.status == r.status);
+    CHECK(env.smtp.sent.empty());
+    CHECK(env.mailbox.flags.empty());
+    CHECK(env.run(K::kSendMail, "16.1", Compose{}.encode(), {}).body.empty());
+    CHECK(env.smtp.sent.size() == 1);
+  }
+}
+
+TEST_CASE("a failure after the claim releases the ClientId; a store error is 110", "[compose]") {
+  Env env;
+  Compose c;
+  c.root = cm::SmartReply;
+  c.source = true;
+  c.item = "5:99";  // unknown: 150
+  CHECK(env.run(K::kSmartReply, "14.1", c.encode(), {}).status == 150);
+  c.item = "5:17";
+  CHECK(env.run(K::kSmartReply, "14.1", c.encode(), {}).body.empty());
+  CHECK(env.smtp.sent.size() == 1);
+  CHECK(env.run(K::kSmartReply, "14.1", c.encode(), {}).status == 118);
+  // Bad MIME (107) after the claim: released too.
+  Compose bad;
+  bad.client_id = "c9";
+  bad.mime_body = "";
+  CHECK(env.run(K::kSendMail, "14.1", bad.encode(), {}).status == 107);
+  Compose good;
+  good.client_id = "c9";
+  CHECK(env.run(K::kSendMail, "14.1", good.encode(), {}).body.empty());
+  CHECK(env.smtp.sent.size() == 2);
+}
+
+namespace {
+
+// Submits slowly, so a second request arrives while the first is sending.
+class SlowSubmitter final : public backend::MailSubmitter {
+ public:
+  Status submit(const backend::Submission& s) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::lock_guard<std::mutex> lock(mu_);
+    sent_.push_back(s.message);
+    return Status::Ok();
+  }
+  std::size_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sent_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> sent_;
+};
+
+}  // namespace
+
+TEST_CASE("two identical sends at once: one goes, the other answers 118", "[compose]") {
+  Env env;
+  SlowSubmitter slow;
+  env.services.smtp = &slow;
+  // Two stores on the same file, as two worker processes would have.
+  auto second = storage::openMetadataStore("sqlite:" + env.dir + "/eas.db");
+  REQUIRE(second.ok());
+  commands::Services other = env.services;
+  other.store = second->get();
+  const std::string bytes = Compose{}.encode();
+  auto doc1 = wbxml::decode(bytes);
+  auto doc2 = wbxml::decode(bytes);
+  REQUIRE(doc1.ok());
+  REQUIRE(doc2.ok());
+  protocol::EasQuery query;
+  query.device_id = env.ref.device_id;
+  auto request = [&](const wbxml::Document* doc, const commands::Services* sv) {
+    commands::CommandRequest req;
+    req.capabilities = protocol::capabilitiesFor(protocol::ProtocolVersion::k161);
+    req.query = &query;
+    req.login = env.ref.user;
+    req.password = "secret";
+    req.services = sv;
+    req.document = doc;
+    return req;
+  };
+  const commands::CommandRequest r1 = request(&*doc1, &env.services);
+  const commands::CommandRequest r2 = request(&*doc2, &other);
+  std::optional<commands::CommandReply> a, b;
+  std::thread t1([&] {
+    Ctx ctx(r1);
+    a = commands::makeSendMailCommand()->handle(ctx);
+  });
+  std::thread t2([&] {
+    Ctx ctx(r2);
+    b = commands::makeSendMailCommand()->handle(ctx);
+  });
+  t1.join();
+  t2.join();
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(slow.count() == 1);
+  const int statuses = (a->body.empty() ? 0 : a->eas_status) + (b->body.empty() ? 0 : b->eas_status);
+  CHECK(statuses == 118);  // exactly one empty success and one 118
+  CHECK(a->body.empty() != b->body.empty());
 }

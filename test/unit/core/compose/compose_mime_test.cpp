@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "core/items/compose_mime.h"
 #include "core/items/email_item.h"
@@ -188,4 +189,88 @@ TEST_CASE("repeated From, Sender and Bcc headers are all replaced or removed", "
   CHECK(out->message.find("eve@") == std::string::npos);
   CHECK(out->message.find("mallory@") == std::string::npos);
   CHECK(out->message.find("alice@example.test") != std::string::npos);
+}
+
+// ---- buildForward: the 16.x SmartForward without Mime ------------------------
+
+namespace {
+
+const char* kInvite =
+    "From: Bob <bob@example.test>\r\n"
+    "To: alice@example.test\r\n"
+    "Subject: =?utf-8?q?Planung_M=C3=A4rz?=\r\n"
+    "Date: Mon, 30 Nov 2026 10:00:00 +0000\r\n"
+    "Message-ID: <invite-1@example.test>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/alternative; boundary=\"alt\"\r\n"
+    "\r\n"
+    "--alt\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "\r\n"
+    "Planning meeting.\r\n"
+    "--alt\r\n"
+    "Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n"
+    "\r\n"
+    "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:plan-1\r\nEND:VEVENT\r\n"
+    "END:VCALENDAR\r\n"
+    "--alt--\r\n";
+
+}  // namespace
+
+TEST_CASE("buildForward: forwardees in To and envelope, note, original text and parts",
+          "[compose]") {
+  eas::items::BodyForward f;
+  f.to = {{"Carol Example", "carol@example.test"}, {"", "dave@example.test"},
+          {"Again", "CAROL@example.test"}, {"bad", "not an address"}};
+  f.note = "Please join us \xE2\x9C\x93";
+  auto out = eas::items::buildForward(f, opts(), kOriginal);
+  REQUIRE(out.ok());
+  CHECK(out->envelope_from == "alice@example.test");
+  CHECK(out->recipients ==
+        std::vector<std::string>{"carol@example.test", "dave@example.test"});
+  CHECK_FALSE(hasBareLf(out->message));
+  auto parsed = eas::items::parseEmail(out->message, {});
+  REQUIRE(parsed.ok());
+  CHECK(parsed->from == "alice@example.test");
+  CHECK(parsed->to.find("Carol Example") != std::string::npos);
+  CHECK(parsed->subject == "Fw: Question");
+  CHECK(parsed->plain_body.find("Please join us \xE2\x9C\x93") == 0);
+  CHECK(parsed->plain_body.find("Caf\xC3\xA9 at noon?") != std::string::npos);
+  REQUIRE(parsed->attachments.size() == 1);
+  CHECK(out->message.find("AAECAwQFBgcICQ==") != std::string::npos);
+  CHECK(out->message.find("Message-Id: <") != std::string::npos);
+  CHECK(out->message.find("Bcc:") == std::string::npos);
+}
+
+TEST_CASE("buildForward: a meeting request keeps its text/calendar part; HTML note",
+          "[compose]") {
+  eas::items::BodyForward f;
+  f.to = {{"", "carol@example.test"}};
+  f.html = true;
+  f.note = "<p>FYI</p>";
+  auto out = eas::items::buildForward(f, opts(), kInvite);
+  REQUIRE(out.ok());
+  CHECK(out->message.find("text/calendar") != std::string::npos);
+  CHECK(out->message.find("METHOD:REQUEST") != std::string::npos);
+  CHECK(out->message.find("UID:plan-1") != std::string::npos);
+  auto parsed = eas::items::parseEmail(out->message, {});
+  REQUIRE(parsed.ok());
+  CHECK(parsed->subject == "Fw: Planung M\xC3\xA4rz");
+  CHECK(parsed->has_html);
+  CHECK(parsed->html_body.find("<p>FYI</p>") != std::string::npos);
+  CHECK(parsed->html_body.find("Planning meeting.") != std::string::npos);
+}
+
+TEST_CASE("buildForward: no usable forwardee, unreadable original, Fw: kept once", "[compose]") {
+  eas::items::BodyForward f;
+  f.to = {{"x", "nobody"}, {"y", ""}};
+  CHECK(eas::items::buildForward(f, opts(), kOriginal).status().reason() ==
+        "compose.no_recipients");
+  f.to = {{"", "carol@example.test"}};
+  CHECK(eas::items::buildForward(f, opts(), "").status().reason() == "compose.bad_mime");
+  const std::string already =
+      "From: b@example.test\r\nSubject: FW: Hello\r\nContent-Type: text/plain\r\n\r\nx\r\n";
+  auto out = eas::items::buildForward(f, opts(), already);
+  REQUIRE(out.ok());
+  CHECK(out->subject == "FW: Hello");
 }
