@@ -9,6 +9,9 @@
 //   smtp.rejected      a 5xx reply (the message will never go as it is)
 //   smtp.protocol      a reply we could not understand
 //   smtp.too_large     552: the message exceeds the server's size limit
+//   smtp.tls_failed    TLS could not be set up (refused STARTTLS, handshake,
+//                      untrusted or misnamed certificate, unreadable CA file)
+//   smtp.auth_unsupported  AUTH configured but no PLAIN/LOGIN offered
 //   smtp.bad_address   (InvalidArgument) an address that cannot go into MAIL/RCPT
 //   smtp.no_recipients (InvalidArgument) nothing to send to
 #pragma once

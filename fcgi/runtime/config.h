@@ -47,6 +47,9 @@ struct SmtpConfig {
   // AUTH PLAIN/LOGIN with the device user's own credentials (a submission
   // port); off: the server trusts us by address (loopback Postfix).
   bool authenticate = false;
+  // With authenticate: one account for every submit (notices included)
+  // instead of the device user's; empty auth_login: the device user's.
+  std::string auth_login, auth_password;
   int timeout_seconds = 30;
   std::string helo_name = "localhost";
   // Sender and Cc of notices to users (wipe confirmation, quarantine...).

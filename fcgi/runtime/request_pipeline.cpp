@@ -53,6 +53,8 @@ backend::smtp::SmtpOptions smtpOptionsFor(const SmtpConfig& smtp) {
   o.tls_verify = smtp.tls_verify;
   o.tls_ca_file = smtp.tls_ca_file;
   o.authenticate = smtp.authenticate;
+  o.auth_login = smtp.auth_login;
+  o.auth_password = smtp.auth_password;
   o.timeout_seconds = smtp.timeout_seconds;
   o.helo_name = smtp.helo_name;
   return o;

@@ -11,7 +11,12 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include <cctype>
 #include <mutex>
 #include <sstream>
 
@@ -23,13 +28,22 @@ using Poco::Net::SMTPClientSession;
 // Poco keeps the socket protected; STARTTLS swaps it for a TLS one over the
 // same connection, as Poco's SecureSMTPClientSession does, but with our
 // Context and host name (that class takes the host only from its own
-// connect, which has no timeout).
+// connect, which has no timeout). EHLO and the AUTH exchanges are protected
+// too: we choose the mechanism from the EHLO reply ourselves.
 class Session final : public SMTPClientSession {
  public:
   using SMTPClientSession::SMTPClientSession;
   void upgradeToTls(const std::string& host, Poco::Net::Context::Ptr ctx) {
     socket() = Poco::Net::SecureStreamSocket::attach(socket(), host, ctx);
   }
+  // Reads the greeting first if not done yet; EHLO, HELO when refused.
+  std::string ehlo(const std::string& helo_name) {
+    std::string reply;
+    SMTPClientSession::login(helo_name, reply);
+    return reply;
+  }
+  void authPlain(const std::string& u, const std::string& p) { loginUsingPlain(u, p); }
+  void authLogin(const std::string& u, const std::string& p) { loginUsingLogin(u, p); }
 };
 
 // A step failed with an SMTP reply: carries the code for classification.
@@ -38,11 +52,32 @@ struct ReplyError {
   std::string step, reply;
 };
 
+// TLS could not be set up (before anything but EHLO/STARTTLS was sent).
+struct TlsError {
+  std::string what;
+};
+
+// The server offers no mechanism we speak.
+struct NoAuthMechanism {
+  std::string ehlo;
+};
+
 void initSslOnce() {
   static std::once_flag once;
   std::call_once(once, [] { Poco::Net::initializeSSL(); });
 }
 
+bool isIpAddress(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+// One Context per submit (sends are rare; the host name to check is part of
+// it). With tls_verify the chain must lead to tls_ca_file (else the
+// system's CAs) and the certificate must name `host`; OpenSSL checks both
+// during the handshake. Poco's own name check is off: it resolves the
+// certificate's names in DNS and compares addresses, and skips localhost.
+// Throws SSLException, or FileNotFoundException for a missing CA file.
 Poco::Net::Context::Ptr tlsContext(const SmtpOptions& o) {
   initSslOnce();
   using Poco::Net::Context;
@@ -51,7 +86,29 @@ Poco::Net::Context::Ptr tlsContext(const SmtpOptions& o) {
   p.loadDefaultCAs = o.tls_ca_file.empty();
   p.verificationMode = o.tls_verify ? Context::VERIFY_RELAXED : Context::VERIFY_NONE;
   p.verificationDepth = 9;
-  return new Context(Context::TLS_CLIENT_USE, p);
+  Context::Ptr ctx = new Context(Context::TLS_CLIENT_USE, p);
+  ctx->enableExtendedCertificateVerification(false);
+  if (o.tls_verify) {
+    X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx->sslContext());
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int set = isIpAddress(o.host) ? X509_VERIFY_PARAM_set1_ip_asc(param, o.host.c_str())
+                                         : X509_VERIFY_PARAM_set1_host(param, o.host.c_str(), 0);
+    if (set != 1) throw Poco::Net::SSLContextException("cannot check the name " + o.host);
+  }
+  return ctx;
+}
+
+// Runs a TLS setup step; its SSL failures (and a CA file Poco cannot find)
+// become TlsError. Timeouts and lost connections stay what they are.
+template <typename F>
+auto tlsStep(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const Poco::Net::SSLException& e) {
+    throw TlsError{std::string(what) + ": " + e.displayText()};
+  } catch (const Poco::FileException& e) {
+    throw TlsError{std::string(what) + ": " + e.displayText()};
+  }
 }
 
 std::string trimReply(std::string s) {
@@ -73,18 +130,30 @@ void expect(Session& s, const std::string& command, const std::string& step,
 // Everything but the transport: EHLO, TLS, AUTH, envelope, data.
 void converse(Session& s, const std::string& host, const SmtpOptions& o,
               const Submission& sub, Poco::Net::Context::Ptr ctx) {
+  std::string ehlo = s.ehlo(o.helo_name);  // throws SMTPException
   if (o.tls == SmtpTls::kStartTls) {
-    s.login(o.helo_name);  // EHLO (HELO fallback); throws SMTPException
-    expect(s, "STARTTLS", "STARTTLS");
-    s.upgradeToTls(host, ctx);
+    std::string reply;
+    const int code = s.sendCommand("STARTTLS", reply);
+    if (code <= 0) throw ReplyError{code, "STARTTLS", trimReply(reply)};
+    if (code / 100 != 2)
+      throw TlsError{"STARTTLS answered " + std::to_string(code) + " " + trimReply(reply)};
+    tlsStep("STARTTLS handshake", [&] { s.upgradeToTls(host, ctx); });
+    // RFC 3207: forget what the plain EHLO said and ask again over TLS.
+    ehlo = s.ehlo(o.helo_name);
   }
-  // RFC 3207: EHLO (again, over TLS); the AUTH login sends its own.
-  if (!o.authenticate) s.login(o.helo_name);
   if (o.authenticate) {
+    const bool fixed = !o.auth_login.empty();
+    const std::string& login = fixed ? o.auth_login : sub.login;
+    const std::string& password = fixed ? o.auth_password : sub.password;
+    const std::string mech = authMechanismFor(ehlo);
+    if (mech.empty()) throw NoAuthMechanism{trimReply(ehlo)};
     try {
-      s.login(o.helo_name, SMTPClientSession::AUTH_PLAIN, sub.login, sub.password);
+      if (mech == "PLAIN")
+        s.authPlain(login, password);
+      else
+        s.authLogin(login, password);
     } catch (const Poco::Net::SMTPException& e) {
-      throw ReplyError{e.code() >= 400 ? e.code() : 535, "AUTH", trimReply(e.message())};
+      throw ReplyError{e.code() >= 400 ? e.code() : 535, "AUTH " + mech, trimReply(e.message())};
     }
   }
   expect(s, "MAIL FROM:<" + sub.envelope_from + ">", "MAIL FROM");
@@ -128,12 +197,12 @@ class SmtpSubmitter final : public MailSubmitter {
       const Poco::Timespan timeout(static_cast<long>(o_.timeout_seconds), 0);
       Poco::Net::SocketAddress addr(o_.host, static_cast<Poco::UInt16>(o_.port));
       Poco::Net::Context::Ptr ctx;
-      if (o_.tls != SmtpTls::kNone) ctx = tlsContext(o_);
+      if (o_.tls != SmtpTls::kNone) ctx = tlsStep("TLS setup", [&] { return tlsContext(o_); });
       Poco::Net::StreamSocket socket;
       if (o_.tls == SmtpTls::kSmtps) {
         Poco::Net::SecureStreamSocket secure(ctx);
         secure.setPeerHostName(o_.host);
-        secure.connect(addr, timeout);
+        tlsStep("SMTPS handshake", [&] { secure.connect(addr, timeout); });
         socket = secure;
       } else {
         socket.connect(addr, timeout);
@@ -146,6 +215,11 @@ class SmtpSubmitter final : public MailSubmitter {
       return Status::Ok();
     } catch (const ReplyError& e) {
       return statusForReply(e.code, e.step, e.reply);
+    } catch (const TlsError& e) {
+      return Status::Unavailable("smtp.tls_failed", where + ": " + e.what);
+    } catch (const NoAuthMechanism& e) {
+      return Status::Internal("smtp.auth_unsupported",
+                              where + ": no AUTH PLAIN or LOGIN offered (EHLO: " + e.ehlo + ")");
     } catch (const Poco::Net::SMTPException& e) {
       return statusForReply(e.code(), "EHLO", trimReply(e.message()));
     } catch (const Poco::TimeoutException& e) {
@@ -173,12 +247,32 @@ Status statusForReply(int code, const std::string& step, const std::string& repl
   // No status line at all: the server closed the connection (or timed out).
   if (code <= 0) return Status::Unavailable("smtp.unavailable", step + ": no reply " + reply);
   const std::string what = step + " answered " + std::to_string(code) + " " + reply;
-  if (step == "AUTH" && code >= 500 && code < 600)
+  if (step.rfind("AUTH", 0) == 0 && code >= 500 && code < 600)
     return Status::PermissionDenied("smtp.auth_failed", what);
   if (code >= 400 && code < 500) return Status::Unavailable("smtp.temporary", what);
   if (code == 552) return Status::LimitExceeded("smtp.too_large", what);
   if (code >= 500 && code < 600) return Status::Internal("smtp.rejected", what);
   return Status::Internal("smtp.protocol", what);
+}
+
+std::string authMechanismFor(const std::string& ehlo_reply) {
+  bool plain = false, login = false;
+  std::istringstream lines(ehlo_reply);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() < 4) continue;
+    std::string ext;  // "AUTH PLAIN LOGIN" without "250-" / "250 "
+    for (char c : line.substr(4)) ext += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (ext.rfind("AUTH", 0) != 0 || ext.size() < 5 || (ext[4] != ' ' && ext[4] != '=')) continue;
+    std::istringstream mechs(ext.substr(5));
+    std::string m;
+    while (mechs >> m) {
+      if (!m.empty() && m.back() == '\r') m.pop_back();
+      plain = plain || m == "PLAIN";
+      login = login || m == "LOGIN";
+    }
+  }
+  return plain ? "PLAIN" : login ? "LOGIN" : "";
 }
 
 std::unique_ptr<MailSubmitter> makeSmtpSubmitter(const SmtpOptions& options) {

@@ -146,3 +146,108 @@ TEST_CASE("a greeting other than 220 is refused", "[smtp]") {
   CHECK_FALSE(s.ok());
   CHECK((s.reason() == "smtp.rejected" || s.reason() == "smtp.protocol"));
 }
+
+// Issue #7: mechanism choice, fixed credentials and TLS refusals (the real
+// Postfix cases are in test/integration/mail/smtp_tls_test.cpp).
+TEST_CASE("the AUTH mechanism comes from the EHLO reply: PLAIN, else LOGIN", "[smtp]") {
+  struct Row {
+    const char* ehlo;
+    const char* mech;
+  };
+  for (const Row& r : {Row{"250-fake\n250-AUTH PLAIN LOGIN\n250 8BITMIME", "PLAIN"},
+                       Row{"250-fake\n250-AUTH LOGIN PLAIN", "PLAIN"},
+                       Row{"250-fake\n250-AUTH CRAM-MD5 LOGIN\n250 SIZE", "LOGIN"},
+                       Row{"250-fake\n250-AUTH=LOGIN\n250 SIZE", "LOGIN"},
+                       Row{"250-fake\n250 auth plain", "PLAIN"},
+                       Row{"250-fake\n250-AUTH CRAM-MD5 XOAUTH2", ""},
+                       Row{"250-fake\n250-AUTHX PLAIN", ""},
+                       Row{"250-fake\n250-X-AUTH PLAIN", ""},
+                       Row{"250-fake\n250-STARTTLS\n250 8BITMIME", ""},
+                       Row{"", ""}}) {
+    INFO(r.ehlo);
+    CHECK(eas::backend::smtp::authMechanismFor(r.ehlo) == r.mech);
+  }
+}
+
+TEST_CASE("AUTH LOGIN when only LOGIN is offered; fixed credentials win over the user's", "[smtp]") {
+  int step = 0;
+  eas::testing::FakeSmtpServer server([&step](const std::string& c) -> std::string {
+    if (c.rfind("EHLO", 0) == 0) return "250-fake\r\n250-AUTH LOGIN\r\n250 8BITMIME";
+    if (c == "AUTH LOGIN") {
+      step = 1;
+      return "334 VXNlcm5hbWU6";
+    }
+    if (step == 1) {
+      step = 2;
+      return "334 UGFzc3dvcmQ6";
+    }
+    if (step == 2) {
+      step = 3;
+      return "235 2.7.0 ok";
+    }
+    return eas::testing::willing(c);
+  });
+  auto o = optionsFor(server);
+  o.authenticate = true;
+  o.auth_login = "notices@example.test";
+  o.auth_password = "fixed";
+  REQUIRE(eas::backend::smtp::makeSmtpSubmitter(o)->submit(submission()).ok());
+  auto cmds = server.commands();
+  REQUIRE(cmds.size() >= 5);
+  CHECK(cmds[1] == "AUTH LOGIN");
+  CHECK(eas::protocol::base64Decode(cmds[2]).value_or("") == "notices@example.test");
+  CHECK(eas::protocol::base64Decode(cmds[3]).value_or("") == "fixed");
+  CHECK(cmds[4] == "MAIL FROM:<alice@example.test>");
+}
+
+TEST_CASE("no AUTH offered: smtp.auth_unsupported, the credentials are not sent", "[smtp]") {
+  eas::testing::FakeSmtpServer server([](const std::string& c) {
+    return c.rfind("EHLO", 0) == 0 ? std::string("250-fake\r\n250-STARTTLS\r\n250 8BITMIME")
+                                   : eas::testing::willing(c);
+  });
+  auto o = optionsFor(server);
+  o.authenticate = true;
+  eas::Status s = eas::backend::smtp::makeSmtpSubmitter(o)->submit(submission());
+  CHECK(s.reason() == "smtp.auth_unsupported");
+  for (const std::string& c : server.commands()) {
+    CHECK(c.rfind("AUTH", 0) != 0);
+    CHECK(c.rfind("MAIL", 0) != 0);
+  }
+}
+
+TEST_CASE("TLS that cannot be set up is smtp.tls_failed and nothing follows", "[smtp]") {
+  SECTION("STARTTLS refused") {
+    eas::testing::FakeSmtpServer server([](const std::string& c) {
+      return c == "STARTTLS" ? std::string("502 5.5.1 not implemented") : eas::testing::willing(c);
+    });
+    auto o = optionsFor(server);
+    o.tls = eas::backend::smtp::SmtpTls::kStartTls;
+    o.authenticate = true;
+    eas::Status s = eas::backend::smtp::makeSmtpSubmitter(o)->submit(submission());
+    CHECK(s.reason() == "smtp.tls_failed");
+    CHECK(s.message().find("502") != std::string::npos);
+    for (const std::string& c : server.commands()) {
+      CHECK(c.rfind("AUTH", 0) != 0);
+      CHECK(c.rfind("MAIL", 0) != 0);
+    }
+  }
+  SECTION("SMTPS to a server that speaks plain SMTP") {
+    eas::testing::FakeSmtpServer server(eas::testing::willing);
+    auto o = optionsFor(server);
+    o.tls = eas::backend::smtp::SmtpTls::kSmtps;
+    o.authenticate = true;
+    eas::Status s = eas::backend::smtp::makeSmtpSubmitter(o)->submit(submission());
+    CHECK(s.reason() == "smtp.tls_failed");
+    // (The ClientHello may hold a CRLF by chance: the fake would log it as a line.)
+    for (const std::string& c : server.commands()) CHECK(c.rfind("EHLO", 0) != 0);
+  }
+  SECTION("a CA file that cannot be read") {
+    eas::testing::FakeSmtpServer server(eas::testing::willing);
+    auto o = optionsFor(server);
+    o.tls = eas::backend::smtp::SmtpTls::kStartTls;
+    o.tls_ca_file = "/nonexistent/eas-ca.pem";
+    eas::Status s = eas::backend::smtp::makeSmtpSubmitter(o)->submit(submission());
+    CHECK(s.reason() == "smtp.tls_failed");
+    CHECK(server.commands().empty());
+  }
+}
