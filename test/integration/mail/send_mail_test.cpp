@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -22,6 +25,7 @@
 #include "test/integration/common/test_client.h"
 
 namespace cm = eas::wbxml::tags::ComposeMail;
+namespace asb = eas::wbxml::tags::AirSyncBase;
 namespace fh = eas::wbxml::tags::FolderHierarchy;
 using eas::testing::EasRequest;
 using eas::testing::EnvFile;
@@ -74,7 +78,10 @@ struct ComposeBody {
   std::string client_id;
   bool save = false, replace = false;
   std::string folder, item;
-  std::string mime;
+  std::optional<std::string> mime = std::string();
+  // 16.x SmartForward without Mime: airsyncbase:Body {Type, Data} and Forwardees.
+  std::optional<std::pair<int, std::string>> body;
+  std::vector<std::pair<std::string, std::string>> forwardees;  // name, email
   std::string encode() const {
     std::string out;
     eas::wbxml::Writer w(&out);
@@ -82,7 +89,21 @@ struct ComposeBody {
     if (!item.empty()) w.start(cm::Source).element(cm::FolderId, folder).element(cm::ItemId, item).end();
     if (save) w.empty(cm::SaveInSentItems);
     if (replace) w.empty(cm::ReplaceMime);
-    w.opaqueElement(cm::Mime, mime).end();
+    if (mime) w.opaqueElement(cm::Mime, *mime);
+    if (body) {
+      w.start(asb::Body).element(asb::Type, std::int64_t{body->first});
+      w.element(asb::Data, body->second).end();
+    }
+    if (!forwardees.empty()) {
+      w.start(cm::Forwardees);
+      for (const auto& [name, email] : forwardees) {
+        w.start(cm::Forwardee);
+        if (!name.empty()) w.element(cm::ForwardeeName, name);
+        w.element(cm::ForwardeeEmail, email).end();
+      }
+      w.end();
+    }
+    w.end();
     w.flush();
     return out;
   }
@@ -182,8 +203,8 @@ struct Stack {
   }
   // An original in alice's INBOX, put there over IMAP; its UID.
   std::uint32_t original(const std::string& subject, const std::string& text,
-                         const std::string& attachment = {}) {
-    std::string m = message(bob, alice, subject, text, attachment);
+                         const std::string& attachment = {}, const std::string& raw = {}) {
+    std::string m = raw.empty() ? message(bob, alice, subject, text, attachment) : raw;
     m = "Message-ID: <" + subject.substr(subject.rfind(' ') + 1) + "@example.test>\r\n" + m;
     auto uid = imap(alice, alice_pass)->appendMessage("INBOX", m, 0);
     REQUIRE(uid.ok());
@@ -389,7 +410,7 @@ TEST_CASE("failures over the stack: 107, 119, 122 from Postfix's size limit", "[
   b.mime = "Subject: nobody\r\n\r\nto nobody\r\n";
   r = s.compose(b, device);
   CHECK(eas::testing::topLevelStatus(r.body) == 119);
-  CHECK(s.post("SendMail", "12.1", b.mime, "message/rfc822", device).status == 400);
+  CHECK(s.post("SendMail", "12.1", *b.mime, "message/rfc822", device).status == 400);
 
   // Larger than the fixture Postfix's message_size_limit (but under nginx's
   // 1 MB body limit): 552 from Postfix, AttachmentIsTooLarge.
@@ -397,7 +418,7 @@ TEST_CASE("failures over the stack: 107, 119, 122 from Postfix's size limit", "[
   const std::string subj = s.subject("Huge");
   b.client_id = "big" + s.tag;
   b.mime = message(s.alice, s.bob, subj, "big", randomBytes(limit * 3 / 4 + 10000, 3));
-  REQUIRE(b.mime.size() > limit);
+  REQUIRE(b.mime->size() > limit);
   r = s.compose(b, device);
   REQUIRE(r.status == 200);
   CHECK(eas::testing::topLevelStatus(r.body) == 122);
@@ -407,4 +428,149 @@ TEST_CASE("failures over the stack: 107, 119, 122 from Postfix's size limit", "[
   CHECK(r.status == 200);
   CHECK(r.body.empty());
   CHECK(s.waitFor(s.bob, s.bob_pass, "INBOX", subj).size() == 1);
+}
+
+TEST_CASE("16.1 SendMail: attachment byte-identical in bob's INBOX; a Body instead is 178",
+          "[integration][sendmail]") {
+  Stack s;
+  const std::string subj = s.subject("Sixteen");
+  const std::string blob = randomBytes(40000, 16);
+  ComposeBody b;
+  b.client_id = "s16" + s.tag;
+  b.mime = message(s.alice, "Bob <" + s.bob + ">", subj, "Version 16.1.", blob);
+  const std::string device = "SEND7" + s.tag;
+  HttpReply r = s.compose(b, device, "16.1");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.empty());
+  auto at_bob = s.waitFor(s.bob, s.bob_pass, "INBOX", subj);
+  REQUIRE(at_bob.size() == 1);
+  const std::string got = s.fullMessage(s.bob, s.bob_pass, "INBOX", at_bob[0]);
+  CHECK(attachmentBytes(got, "blob.bin") == blob);
+  CHECK(got.find("From: " + s.alice) != std::string::npos);
+
+  // The spec gives SendMail no airsyncbase:Body (CMD 6.36, AIRS 2.2.2.9):
+  // with or without Mime it is InvalidMimeBodyCombination, nothing sent.
+  const std::string subj2 = s.subject("BodyOnly");
+  ComposeBody with_body;
+  with_body.client_id = "s16b" + s.tag;
+  with_body.mime = message(s.alice, s.bob, subj2, "x");
+  with_body.body = {{1, "text"}};
+  HttpReply bad = s.compose(with_body, device, "16.1");
+  REQUIRE(bad.status == 200);
+  CHECK(eas::testing::topLevelStatus(bad.body) == 178);
+  with_body.mime.reset();
+  bad = s.compose(with_body, device, "16.1");
+  CHECK(eas::testing::topLevelStatus(bad.body) == 178);
+  CHECK(s.waitFor(s.bob, s.bob_pass, "INBOX", subj2, 1, 2).empty());
+}
+
+TEST_CASE("16.1 SmartForward with Body and Forwardees reaches them with the original",
+          "[integration][sendmail]") {
+  Stack s;
+  const std::string device = "SEND8" + s.tag;
+  const std::string inbox = s.folderId(device, "INBOX");
+  const std::string osubj = s.subject("Meeting");
+  const std::string blob = randomBytes(15000, 21);
+  // A meeting request from bob (the spec's case for this form), with an agenda file.
+  const std::string invite =
+      "From: " + s.bob + "\r\nTo: " + s.alice + "\r\nSubject: " + osubj +
+      "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m1\"\r\n\r\n"
+      "--m1\r\nContent-Type: multipart/alternative; boundary=\"a1\"\r\n\r\n"
+      "--a1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlanning, room 4.\r\n"
+      "--a1\r\nContent-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n"
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:meet-" +
+      s.tag + "\r\nDTSTART:20261210T100000Z\r\nDTEND:20261210T110000Z\r\nSUMMARY:" + osubj +
+      "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--a1--\r\n"
+      "--m1\r\nContent-Type: application/octet-stream; name=\"blob.bin\"\r\n"
+      "Content-Disposition: attachment; filename=\"blob.bin\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      wrap76(eas::protocol::base64Encode(blob)) + "--m1--\r\n";
+  const std::uint32_t uid = s.original(osubj, {}, {}, invite);
+
+  ComposeBody b;
+  b.root = cm::SmartForward;
+  b.client_id = "f16" + s.tag;
+  b.folder = inbox;
+  b.item = inbox + ":" + std::to_string(uid);
+  b.mime.reset();
+  b.body = {{1, "Carol, please join."}};
+  b.forwardees = {{"Carol", s.carol}};
+  HttpReply r = s.compose(b, device, "16.1");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.empty());
+  CHECK((s.flagsOf("INBOX", uid) & eas::backend::kFlagForwarded) != 0);
+  auto got = s.waitFor(s.carol, s.carol_pass, "INBOX", osubj);
+  REQUIRE(got.size() == 1);
+  const std::string raw = s.fullMessage(s.carol, s.carol_pass, "INBOX", got[0]);
+  CHECK(attachmentBytes(raw, "blob.bin") == blob);
+  CHECK(raw.find("METHOD:REQUEST") != std::string::npos);
+  CHECK(raw.find("UID:meet-" + s.tag) != std::string::npos);
+  auto parsed = eas::items::parseEmail(raw, {});
+  REQUIRE(parsed.ok());
+  CHECK(parsed->subject == "Fw: " + osubj);
+  CHECK(parsed->from == s.alice);
+  CHECK(parsed->to.find(s.carol) != std::string::npos);
+  CHECK(parsed->plain_body.find("Carol, please join.") == 0);
+  CHECK(parsed->plain_body.find("Planning, room 4.") != std::string::npos);
+  // Not sent to anybody else (bob, the organiser, is not a forwardee).
+  CHECK(s.waitFor(s.bob, s.bob_pass, "INBOX", "Fw: " + osubj, 1, 2).empty());
+
+  // A Forwardee without a usable address: 179, nothing sent.
+  ComposeBody bad = b;
+  bad.client_id = "f16b" + s.tag;
+  bad.forwardees = {{"Nobody", "nobody"}};
+  HttpReply r179 = s.compose(bad, device, "16.1");
+  REQUIRE(r179.status == 200);
+  CHECK(eas::testing::topLevelStatus(r179.body) == 179);
+  // Mime and Forwardees together: 178.
+  bad.client_id = "f16c" + s.tag;
+  bad.forwardees = {{"Carol", s.carol}};
+  bad.mime = message(s.alice, s.carol, "x", "x");
+  CHECK(eas::testing::topLevelStatus(s.compose(bad, device, "16.1").body) == 178);
+  CHECK(s.waitFor(s.carol, s.carol_pass, "INBOX", osubj, 2, 2).size() == 1);
+}
+
+TEST_CASE("two identical ClientId sends at once deliver one message; the other is 118",
+          "[integration][sendmail]") {
+  Stack s;
+  const std::string device = "SEND9" + s.tag;
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    const std::string subj = s.subject("Race");
+    ComposeBody b;
+    b.client_id = "race" + std::to_string(round) + "-" + s.tag;
+    b.mime = message(s.alice, s.bob, subj, "sent once, however often it is asked");
+    EasRequest req;
+    req.cmd = "SendMail";
+    req.user = s.alice;
+    req.password = s.alice_pass;
+    req.device_id = device;
+    req.protocol_version = "16.1";
+    req.content_type = "application/vnd.ms-sync.wbxml";
+    req.body = b.encode();
+    // Two connections of their own, started together (no Catch2 inside the threads).
+    TestClient c1{s.env.get("EAS_URL")}, c2{s.env.get("EAS_URL")};
+    c1.setSourceAddress("127.0.7.1");
+    c2.setSourceAddress("127.0.7.1");
+    HttpReply r1, r2;
+    std::atomic<int> ready{0};
+    auto go = [&](TestClient& c, HttpReply& out) {
+      ++ready;
+      while (ready.load() < 2) std::this_thread::yield();
+      out = c.post(req);
+    };
+    std::thread t1(go, std::ref(c1), std::ref(r1));
+    std::thread t2(go, std::ref(c2), std::ref(r2));
+    t1.join();
+    t2.join();
+    REQUIRE(r1.status == 200);
+    REQUIRE(r2.status == 200);
+    // One empty success, one <SendMail><Status>118</Status></SendMail>.
+    CHECK(r1.body.empty() != r2.body.empty());
+    const std::string& answered = r1.body.empty() ? r2.body : r1.body;
+    CHECK(eas::testing::topLevelStatus(answered) == 118);
+    REQUIRE(s.waitFor(s.bob, s.bob_pass, "INBOX", subj).size() == 1);
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // a second copy would be here by now
+    CHECK(s.waitFor(s.bob, s.bob_pass, "INBOX", subj, 2, 1).size() == 1);
+  }
 }
