@@ -72,13 +72,39 @@ bool isIpAddress(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+// OpenSSL's handshake error says only "certificate verify failed"; this
+// verify callback keeps the first reason (e.g. "hostname mismatch at depth
+// 0") in the std::string the Context's ex data points at, for the log line.
+// It replaces Poco's callback, which only forwards to SSLManager's global
+// handlers (a process-wide "accept anyway" handler cannot weaken ours).
+int sslIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+int noteVerifyFailure(int ok, X509_STORE_CTX* store) {
+  if (ok == 1) return ok;
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* note = ssl == nullptr ? nullptr
+                              : static_cast<std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), sslIndex()));
+  if (note != nullptr && note->empty()) {
+    char subject[256] = "";
+    if (X509* cert = X509_STORE_CTX_get_current_cert(store))
+      X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+    *note = std::string(X509_verify_cert_error_string(X509_STORE_CTX_get_error(store))) + " at depth " +
+            std::to_string(X509_STORE_CTX_get_error_depth(store)) + " " + subject;
+  }
+  return ok;
+}
+
 // One Context per submit (sends are rare; the host name to check is part of
 // it). With tls_verify the chain must lead to tls_ca_file (else the
 // system's CAs) and the certificate must name `host`; OpenSSL checks both
 // during the handshake. Poco's own name check is off: it resolves the
 // certificate's names in DNS and compares addresses, and skips localhost.
 // Throws SSLException, or FileNotFoundException for a missing CA file.
-Poco::Net::Context::Ptr tlsContext(const SmtpOptions& o) {
+// REQUIRES: `note` outlives the Context and every socket using it.
+Poco::Net::Context::Ptr tlsContext(const SmtpOptions& o, std::string* note) {
   initSslOnce();
   using Poco::Net::Context;
   Context::Params p;
@@ -94,20 +120,26 @@ Poco::Net::Context::Ptr tlsContext(const SmtpOptions& o) {
     const int set = isIpAddress(o.host) ? X509_VERIFY_PARAM_set1_ip_asc(param, o.host.c_str())
                                          : X509_VERIFY_PARAM_set1_host(param, o.host.c_str(), 0);
     if (set != 1) throw Poco::Net::SSLContextException("cannot check the name " + o.host);
+    SSL_CTX_set_ex_data(ctx->sslContext(), sslIndex(), note);
+    SSL_CTX_set_verify(ctx->sslContext(), SSL_VERIFY_PEER, noteVerifyFailure);
   }
   return ctx;
 }
 
 // Runs a TLS setup step; its SSL failures (and a CA file Poco cannot find)
 // become TlsError. Timeouts and lost connections stay what they are.
+// `note`: the verify callback's reason, if any.
 template <typename F>
-auto tlsStep(const char* what, F&& f) {
+auto tlsStep(const char* what, const std::string& note, F&& f) {
+  const auto fail = [&](const Poco::Exception& e) {
+    return TlsError{std::string(what) + ": " + e.displayText() + (note.empty() ? "" : " (" + note + ")")};
+  };
   try {
     return f();
   } catch (const Poco::Net::SSLException& e) {
-    throw TlsError{std::string(what) + ": " + e.displayText()};
+    throw fail(e);
   } catch (const Poco::FileException& e) {
-    throw TlsError{std::string(what) + ": " + e.displayText()};
+    throw fail(e);
   }
 }
 
@@ -129,7 +161,7 @@ void expect(Session& s, const std::string& command, const std::string& step,
 
 // Everything but the transport: EHLO, TLS, AUTH, envelope, data.
 void converse(Session& s, const std::string& host, const SmtpOptions& o,
-              const Submission& sub, Poco::Net::Context::Ptr ctx) {
+              const Submission& sub, Poco::Net::Context::Ptr ctx, const std::string& note) {
   std::string ehlo = s.ehlo(o.helo_name);  // throws SMTPException
   if (o.tls == SmtpTls::kStartTls) {
     std::string reply;
@@ -137,7 +169,7 @@ void converse(Session& s, const std::string& host, const SmtpOptions& o,
     if (code <= 0) throw ReplyError{code, "STARTTLS", trimReply(reply)};
     if (code / 100 != 2)
       throw TlsError{"STARTTLS answered " + std::to_string(code) + " " + trimReply(reply)};
-    tlsStep("STARTTLS handshake", [&] { s.upgradeToTls(host, ctx); });
+    tlsStep("STARTTLS handshake", note, [&] { s.upgradeToTls(host, ctx); });
     // RFC 3207: forget what the plain EHLO said and ask again over TLS.
     ehlo = s.ehlo(o.helo_name);
   }
@@ -193,16 +225,17 @@ class SmtpSubmitter final : public MailSubmitter {
     for (const std::string& r : sub.recipients)
       if (!safeAddress(r)) return Status::InvalidArgument("smtp.bad_address", "recipient");
     const std::string where = o_.host + ":" + std::to_string(o_.port);
+    std::string note;  // before ctx: the verify callback writes here (tlsContext)
     try {
       const Poco::Timespan timeout(static_cast<long>(o_.timeout_seconds), 0);
       Poco::Net::SocketAddress addr(o_.host, static_cast<Poco::UInt16>(o_.port));
       Poco::Net::Context::Ptr ctx;
-      if (o_.tls != SmtpTls::kNone) ctx = tlsStep("TLS setup", [&] { return tlsContext(o_); });
+      if (o_.tls != SmtpTls::kNone) ctx = tlsStep("TLS setup", note, [&] { return tlsContext(o_, &note); });
       Poco::Net::StreamSocket socket;
       if (o_.tls == SmtpTls::kSmtps) {
         Poco::Net::SecureStreamSocket secure(ctx);
         secure.setPeerHostName(o_.host);
-        tlsStep("SMTPS handshake", [&] { secure.connect(addr, timeout); });
+        tlsStep("SMTPS handshake", note, [&] { secure.connect(addr, timeout); });
         socket = secure;
       } else {
         socket.connect(addr, timeout);
@@ -211,7 +244,7 @@ class SmtpSubmitter final : public MailSubmitter {
       socket.setSendTimeout(timeout);
       Session session(socket);
       session.setTimeout(timeout);
-      converse(session, o_.host, o_, sub, ctx);
+      converse(session, o_.host, o_, sub, ctx, note);
       return Status::Ok();
     } catch (const ReplyError& e) {
       return statusForReply(e.code, e.step, e.reply);

@@ -176,24 +176,38 @@ TEST_CASE_METHOD(Fixture, "an untrusted or misnamed certificate is smtp.tls_fail
                  "[smtp][tls]") {
   const std::string subj = subject("untrusted");
   SmtpOptions o = submission();
-  SECTION("STARTTLS, the system's CAs (which do not know the run's CA)") { o.tls_ca_file.clear(); }
+  std::string why;  // in the message: what the log line will say
+  SECTION("STARTTLS, the system's CAs (which do not know the run's CA)") {
+    o.tls_ca_file.clear();
+    why = "unable to get local issuer certificate";
+  }
   SECTION("SMTPS, the system's CAs") {
     o = smtps();
     o.tls_ca_file.clear();
+    why = "unable to get local issuer certificate";
   }
-  SECTION("STARTTLS by IP address: the certificate names DNS:localhost only") { o.host = "127.0.0.1"; }
+  SECTION("STARTTLS by IP address: the certificate names DNS:localhost only") {
+    o.host = "127.0.0.1";
+    why = "IP address mismatch";
+  }
   SECTION("SMTPS by IP address") {
     o = smtps();
     o.host = "127.0.0.1";
+    why = "IP address mismatch";
   }
   SECTION("the server certificate itself as the CA file (not a CA)") {
     o.tls_ca_file = postfix.get("SMTP_CERT_FILE");
+    why = "unable to get local issuer certificate";
   }
-  SECTION("a CA file that does not exist") { o.tls_ca_file = postfix.get("SMTP_CA_FILE") + ".missing"; }
+  SECTION("a CA file that does not exist") {
+    o.tls_ca_file = postfix.get("SMTP_CA_FILE") + ".missing";
+    why = ".missing";
+  }
   const std::size_t log_before = postfixLog().size();
   const eas::Status s = send(o, mail(subj));
   INFO(s.toString());
   CHECK(s.reason() == "smtp.tls_failed");
+  CHECK(s.message().find(why) != std::string::npos);
   CHECK(eas::commands::failureFor(s).eas_status == 110);
   // Nothing was authenticated on the way (the password never left).
   CHECK(postfixLog().substr(log_before).find("sasl_username") == std::string::npos);
