@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/base/status.h"
@@ -53,9 +54,19 @@ enum MessageFlag : std::uint32_t {
 
 // What the caller already knows about one message (for change detection).
 struct KnownItem {
+  KnownItem() = default;
+  KnownItem(std::uint32_t u, std::uint32_t f, std::vector<std::string> k = {})
+      : uid(u), flags(f), keywords(std::move(k)) {}
   std::uint32_t uid = 0;
   std::uint32_t flags = 0;  // MessageFlag bits
+  // The other keywords, sorted. Compared too: another client tagging a
+  // message (a category for the device) is a change.
+  std::vector<std::string> keywords;
 };
+
+inline bool sameFlags(const KnownItem& a, const KnownItem& b) {
+  return a.flags == b.flags && a.keywords == b.keywords;
+}
 
 // Where the caller's view of a folder stands. Built from the FolderState
 // returned with the previous Changes.
@@ -70,7 +81,7 @@ struct Changes {
   // may be reported again next time, never lost.
   FolderState state;
   std::vector<std::uint32_t> added;     // UIDs not among the known items, ascending
-  // Known UIDs whose flags differ (the new flags). A message flagged
+  // Known UIDs whose flags or keywords differ (the new ones). A message flagged
   // \Deleted but not yet expunged is reported here with kFlagDeleted.
   std::vector<KnownItem> flagsChanged;
   std::vector<std::uint32_t> expunged;  // known UIDs that are gone, ascending

@@ -12,7 +12,9 @@
 #include "core/commands/push.h"
 #include "core/commands/sync_device_changes.h"
 #include "core/commands/sync_request.h"
+#include "core/items/category_keywords.h"
 #include "core/items/email_item.h"
+#include "core/items/text_utils.h"
 #include "core/sync/email_window.h"
 #include "storage/metadata_store.h"
 
@@ -35,6 +37,7 @@ constexpr int kRetry = 16;
 
 constexpr std::string_view kCacheName = "sync";
 constexpr std::size_t kMaxCachedCollections = 300;
+constexpr std::size_t kMaxCategoriesSent = 300;  // as the item encoder
 // The policy key of the "past mail items" limit (a FilterType value).
 constexpr std::string_view kMaxEmailAgePolicy = "MaxEmailAgeFilter";
 
@@ -307,9 +310,21 @@ class SyncRun {
   }
 
   // `etag`: the item map's field where the device's flag details are kept.
-  void writeFlagChange(wbxml::Writer& w, std::uint32_t flags, std::string_view etag) {
+  void writeFlagChange(wbxml::Writer& w, const backend::KnownItem& k, std::string_view etag) {
     // 2.5 has no Flag element.
-    writeFlagChangeData(w, flags, etag, version_ >= ProtocolVersion::k120);
+    writeFlagChangeData(w, k.flags, etag, version_ >= ProtocolVersion::k120);
+    if (!items::emailFeaturesFor(view_).categories) return;
+    // The whole set, so another client's tagging reaches the device; an
+    // empty element clears it (EMAIL §2.2.2.16).
+    const std::vector<std::string> categories = items::categoriesOfKeywords(k.keywords);
+    if (categories.empty()) {
+      w.empty(em::Categories);
+      return;
+    }
+    w.start(em::Categories);
+    for (std::size_t i = 0; i < categories.size() && i < kMaxCategoriesSent; ++i)
+      w.element(em::Category, items::sanitizeUtf8(categories[i]));
+    w.end();
   }
 
   void writeResponses(wbxml::Writer& w, const std::vector<SyncItemResponse>& responses,
@@ -524,7 +539,7 @@ class SyncRun {
       storage::ItemEntry e;
       e.server_id = sync::itemServerId(cid, a.uid);
       e.backend_id = std::to_string(a.uid);
-      e.flags = sync::flagsText(a.flags);
+      e.flags = sync::flagsText(a.flags, a.keywords);
       t.changes.push_back({storage::ItemChange::Kind::kPut, std::move(e)});
     }
     {
@@ -545,7 +560,7 @@ class SyncRun {
           w.start(as::Change).element(as::ServerId, sid);
           w.start(as::ApplicationData);
           auto et = etags.find(sid);
-          writeFlagChange(w, k.flags, et == etags.end() ? std::string_view() : et->second);
+          writeFlagChange(w, k, et == etags.end() ? std::string_view() : et->second);
           w.end().end();
         }
         for (const FetchedEmail& a : adds) {

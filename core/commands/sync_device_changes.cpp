@@ -47,13 +47,6 @@ std::optional<std::int64_t> timeFrom(std::string_view t) {
 // What the encoder sends at most (items/mime_parser keeps as many).
 constexpr std::size_t kMaxCategories = 300;
 
-bool isSystemKeyword(std::string_view k) {
-  if (k.empty() || k[0] == '\\' || k[0] == '$') return true;
-  std::string l;
-  for (char c : k) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return l == "junk" || l == "nonjunk" || l == "notjunk";
-}
-
 // Replaces the message's category keywords by `wanted` (system keywords
 // such as $Forwarded or Junk stay).
 Status applyCategories(backend::MailBackend& mail, const std::string& folder, std::uint32_t uid,
@@ -68,7 +61,7 @@ Status applyCategories(backend::MailBackend& mail, const std::string& folder, st
   for (const std::string& c : wanted) add.push_back(categoryKeyword(c));
   const std::vector<std::string>& have = cur->front().keywords;
   for (const std::string& k : have)
-    if (!isSystemKeyword(k) && std::find(add.begin(), add.end(), k) == add.end()) remove.push_back(k);
+    if (items::isCategoryKeyword(k) && std::find(add.begin(), add.end(), k) == add.end()) remove.push_back(k);
   add.erase(std::remove_if(add.begin(), add.end(),
                            [&](const std::string& k) {
                              return std::find(have.begin(), have.end(), k) != have.end();
@@ -348,7 +341,7 @@ Result<std::vector<FetchedEmail>> fetchEmailItems(
       empty.read = meta.seen;
       if (meta.internal_date) empty.date_received = meta.internal_date;
       empty.warnings.push_back(item.status().reason());
-      out.push_back({d.uid, d.flags, std::move(empty)});
+      out.push_back({d.uid, d.flags, std::move(empty), d.keywords});
       continue;
     }
     if (!item->warnings.empty()) {
@@ -357,7 +350,7 @@ Result<std::vector<FetchedEmail>> fetchEmailItems(
       log::info("sync: message " + server_id + " sent with what could be read: " + w);
     }
     if (d.size > cap) item->warnings.push_back("sync.fetched_prefix");
-    out.push_back({d.uid, d.flags, std::move(*item)});
+    out.push_back({d.uid, d.flags, std::move(*item), d.keywords});
   }
   return out;
 }
@@ -458,18 +451,25 @@ Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
           continue;
         }
       }
+      storage::ItemEntry e = *it->second;
+      std::vector<std::string> keywords = sync::keywordsFromText(e.flags);
       if (auto cats = in.categories ? categoriesFrom(*c.application_data) : std::nullopt) {
         if (Status s = applyCategories(mail, in.folder, *uid, *cats); !s.ok()) {
           if (s.reason() == "imap.unavailable") return s;
           // The flags above are kept (and recorded); the Categories are not.
           log::info("sync: categories of " + c.server_id + " not stored: " + s.toString());
           fail(c, kConversionError);
+        } else {
+          // Recorded as now stored, so the next Sync does not echo them back.
+          keywords.erase(std::remove_if(keywords.begin(), keywords.end(),
+                                        [](const std::string& k) { return items::isCategoryKeyword(k); }),
+                         keywords.end());
+          for (const std::string& cat : *cats) keywords.push_back(categoryKeyword(cat));
         }
       }
-      storage::ItemEntry e = *it->second;
       std::uint32_t flags = sync::flagsFromText(e.flags);
       flags = (flags | edit->set) & ~edit->clear;
-      e.flags = sync::flagsText(flags);
+      e.flags = sync::flagsText(flags, keywords);
       if (edit->flag) e.etag = flagDetailsText(*edit->flag);
       out.item_changes.push_back({storage::ItemChange::Kind::kPut, e});
       if (auto b = by_sid.find(c.server_id); b != by_sid.end()) {

@@ -101,6 +101,7 @@ struct FetchedEmail {
   std::uint32_t uid = 0;
   std::uint32_t flags = 0;  // MessageFlag bits as fetched
   items::EmailItem item;
+  std::vector<std::string> keywords;  // the other IMAP keywords as fetched (for the item map)
 };
 // Fetches and parses messages of one folder (one UID FETCH of at most `cap`
 // bytes per message), with the flag details kept in `items` (the item map,

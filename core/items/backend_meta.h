@@ -22,8 +22,7 @@ inline MessageMeta metaFromBackend(const backend::MessageData& d,
   m.forwarded = (d.flags & backend::kFlagForwarded) != 0;
   m.draft = (d.flags & backend::kFlagDraft) != 0;
   // Keywords carry category names encoded (category_keywords.h).
-  m.keywords.reserve(d.keywords.size());
-  for (const std::string& k : d.keywords) m.keywords.push_back(categoryFromKeyword(k));
+  m.keywords = categoriesOfKeywords(d.keywords);
   m.file_reference_prefix = std::move(file_reference_prefix);
   return m;
 }

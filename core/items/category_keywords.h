@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace eas::items {
 
@@ -35,6 +36,26 @@ inline std::string categoryKeyword(std::string_view category) {
       out += static_cast<char>(c);
     }
   }
+  return out;
+}
+
+// A keyword other clients or the server use as a marker ("$MDNSent",
+// "$Junk", "NonJunk", a system flag) is not a category. Judged on the raw
+// keyword: "&24Label" (a device's "$Label") is one.
+inline bool isCategoryKeyword(std::string_view keyword) {
+  if (keyword.empty() || keyword[0] == '\\' || keyword[0] == '$') return false;
+  std::string lower;
+  for (char c : keyword) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower != "junk" && lower != "nonjunk" && lower != "notjunk";
+}
+
+std::string categoryFromKeyword(std::string_view keyword);
+
+// The device's categories for a message's keywords, in their order.
+inline std::vector<std::string> categoriesOfKeywords(const std::vector<std::string>& keywords) {
+  std::vector<std::string> out;
+  for (const std::string& k : keywords)
+    if (isCategoryKeyword(k)) out.push_back(categoryFromKeyword(k));
   return out;
 }
 

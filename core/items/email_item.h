@@ -34,7 +34,9 @@ struct FlagDetails {
 struct MessageMeta {
   std::int64_t internal_date = 0;  // unix seconds; 0: unknown, Date: is used
   bool seen = false, flagged = false, answered = false, forwarded = false, draft = false;
-  std::vector<std::string> keywords;  // IMAP keywords other than the system flags
+  // The message's categories, decoded from its IMAP keywords, markers such
+  // as $MDNSent or NonJunk left out (metaFromBackend does both).
+  std::vector<std::string> keywords;
   // FileReference = escaped "<prefix>:<MIME part>", e.g. "5:17" -> "5:17:2".
   std::string file_reference_prefix;
   // The user's own addresses (lower case compare); empty: ReceivedAsBcc unknown.

@@ -655,12 +655,6 @@ std::string messageClassOf(const Walker& w) {
   return "IPM.Note";
 }
 
-bool isSystemKeyword(const std::string& k) {
-  if (k.empty() || k[0] == '\\' || k[0] == '$') return true;
-  const std::string l = lower(k);
-  return l == "junk" || l == "nonjunk" || l == "notjunk";
-}
-
 void applyMeta(EmailItem& item, const MessageMeta& meta, const std::vector<Mailbox>& to,
                const std::vector<Mailbox>& cc) {
   item.read = meta.seen;
@@ -677,7 +671,7 @@ void applyMeta(EmailItem& item, const MessageMeta& meta, const std::vector<Mailb
     item.flag.flag_type = "for Follow Up";
   }
   for (const std::string& k : meta.keywords) {
-    if (!isSystemKeyword(k) && item.categories.size() < 300)
+    if (item.categories.size() < 300)
       item.categories.push_back(sanitizeUtf8(k));
   }
   if (meta.forwarded) item.last_verb_executed = 3;

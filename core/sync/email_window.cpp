@@ -55,6 +55,35 @@ std::string flagsText(std::uint32_t flags) {
   return out;
 }
 
+std::string flagsText(std::uint32_t flags, const std::vector<std::string>& keywords) {
+  std::string out = flagsText(flags);
+  std::vector<std::string> sorted = keywords;
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& k : sorted) {
+    if (k.empty() || k.find(' ') != std::string::npos) continue;  // not an atom
+    if (!out.empty()) out += ' ';
+    out += k;
+  }
+  return out;
+}
+
+std::vector<std::string> keywordsFromText(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (word.empty() || word[0] == '\\') continue;
+    bool is_flag = false;
+    for (const FlagName& f : kFlagNames) is_flag = is_flag || word == f.name;
+    if (!is_flag) out.emplace_back(word);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::uint32_t flagsFromText(std::string_view text) {
   std::uint32_t flags = 0;
   std::size_t pos = 0;
@@ -75,7 +104,7 @@ std::vector<backend::KnownItem> knownItems(const std::vector<storage::ItemEntry>
   for (const storage::ItemEntry& e : items) {
     auto uid = parseUid(e.backend_id);
     if (!uid) continue;
-    out.push_back({*uid, flagsFromText(e.flags)});
+    out.push_back({*uid, flagsFromText(e.flags), keywordsFromText(e.flags)});
   }
   std::sort(out.begin(), out.end(),
             [](const backend::KnownItem& a, const backend::KnownItem& b) { return a.uid < b.uid; });
@@ -133,7 +162,7 @@ EmailWindow planEmailWindow(const backend::Changes& changes,
     }
     out.changes.push_back(k);
     storage::ItemEntry e = *it->second;
-    e.flags = flagsText(k.flags);
+    e.flags = flagsText(k.flags, k.keywords);
     out.item_changes.push_back({storage::ItemChange::Kind::kPut, std::move(e)});
   }
   // Newest first: a phone shows the latest mail before the window ends.

@@ -31,10 +31,13 @@ int effectiveWindowSize(std::optional<int> requested);
 std::string itemServerId(std::string_view collection_id, std::uint32_t uid);
 std::optional<std::uint32_t> itemUid(std::string_view collection_id, std::string_view server_id);
 
-// MessageFlag bits <-> the item map's text ("\Seen \Flagged ..."); unknown
-// words are ignored.
+// MessageFlag bits and keywords <-> the item map's text ("\Seen \Flagged
+// Work ..."): flag names first, then the keywords (IMAP atoms, so no
+// spaces) sorted. flagsFromText reads the bits, keywordsFromText the rest.
 std::string flagsText(std::uint32_t flags);
+std::string flagsText(std::uint32_t flags, const std::vector<std::string>& keywords);
 std::uint32_t flagsFromText(std::string_view text);
+std::vector<std::string> keywordsFromText(std::string_view text);
 
 // The item map as the backend's known items (sorted by UID ascending);
 // rows whose backend_id is not a UID are skipped.

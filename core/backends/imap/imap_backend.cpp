@@ -386,7 +386,7 @@ class Backend final : public ImapMailBackend {
       for (const KnownItem& item : mc->changed) {
         const KnownItem* k = knownFlags(item.uid);
         if (k == nullptr) c.added.push_back(item.uid);
-        else if (k->flags != item.flags) c.flagsChanged.push_back(item);
+        else if (!sameFlags(*k, item)) c.flagsChanged.push_back(item);
       }
       if (mc->haveVanished) {
         for (const KnownItem& k : known) {
@@ -406,7 +406,7 @@ class Backend final : public ImapMailBackend {
       for (const KnownItem& m : *all) {
         while (i < known.size() && known[i].uid < m.uid) c.expunged.push_back(known[i++].uid);
         if (i < known.size() && known[i].uid == m.uid) {
-          if (known[i].flags != m.flags) c.flagsChanged.push_back(m);
+          if (!sameFlags(known[i], m)) c.flagsChanged.push_back(m);
           ++i;
         } else {
           c.added.push_back(m.uid);

@@ -815,6 +815,14 @@ mailimap_fetch_type* uidFlagsType() {
 
 }  // namespace
 
+namespace {
+KnownItem knownItem(std::uint32_t uid, MessageData& m) {
+  KnownItem k{uid, m.flags, std::move(m.keywords)};
+  std::sort(k.keywords.begin(), k.keywords.end());
+  return k;
+}
+}  // namespace
+
 Result<std::vector<KnownItem>> ImapSession::fetchAllFlags() {
   FetchTypePtr type(uidFlagsType());
   SetPtr set(mailimap_set_new_interval(1, 0));
@@ -827,7 +835,7 @@ Result<std::vector<KnownItem>> ImapSession::fetchAllFlags() {
   collect(result.list, parsed, nullptr);
   std::vector<KnownItem> out;
   out.reserve(parsed.size());
-  for (const auto& [uid, p] : parsed) out.push_back({uid, p.data.flags});
+  for (auto& [uid, p] : parsed) out.push_back(knownItem(uid, p.data));
   return out;
 }
 
@@ -855,8 +863,8 @@ Result<ImapSession::ModseqChanges> ImapSession::fetchChangedSince(std::uint64_t 
   }
   std::map<std::uint32_t, Parsed> parsed;
   collect(result.list, parsed, nullptr);
-  for (const auto& [uid, p] : parsed) {
-    if (p.hasFlags) out.changed.push_back({uid, p.data.flags});
+  for (auto& [uid, p] : parsed) {
+    if (p.hasFlags) out.changed.push_back(knownItem(uid, p.data));
   }
   return out;
 }

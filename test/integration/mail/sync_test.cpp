@@ -1090,6 +1090,70 @@ TEST_CASE("device Categories and Flag details: IMAP keywords and \\Flagged, back
   CHECK(mail->deleteFolder(folder).ok());
 }
 
+// Another IMAP client (Thunderbird's tags, a sieve script) changing only
+// keywords: the device gets a Change with the new Categories. The scan
+// compared flag bits only, so such a change never reached the device.
+TEST_CASE("keywords changed by another IMAP client reach the device as a Change with Categories",
+          "[integration][sync]") {
+  Stack s;
+  const std::string folder = s.unique("SyncKw");
+  std::vector<std::uint32_t> uids = s.seed(folder, 2);
+  const std::string dev = s.unique("SK");
+  auto map = s.folders(dev);
+  CollectionSpec spec;
+  spec.id = map[folder];
+  std::string key;
+  REQUIRE(s.syncAll(dev, "14.1", spec, &key).size() == 2);
+  const std::string sid = spec.id + ":" + std::to_string(uids[1]);
+  auto mail = s.imap();
+
+  REQUIRE(mail->setKeywords(folder, {uids[1]}, {"Urgent", "Proj&20X", "$MDNSent"}, {}).ok());
+  spec.key = key;
+  SyncReply r = s.sync(dev, "14.1", {spec});
+  REQUIRE(r.collections.size() == 1);
+  INFO(eas::testing::toXmlForLog(r.body));
+  REQUIRE(r.collections[0].changes.size() == 1);
+  CHECK(r.collections[0].changes[0].server_id == sid);
+  std::string cats = extrasIn(r.body)[sid].categories;
+  CHECK((cats == "Proj X,Urgent" || cats == "Urgent,Proj X"));  // not $MDNSent
+
+  // Nothing new: no second Change (the keywords were recorded).
+  spec.key = r.collections[0].sync_key;
+  SyncReply quiet = s.sync(dev, "14.1", {spec});
+  REQUIRE(quiet.collections.size() == 1);
+  CHECK(quiet.collections[0].changes.empty());
+
+  // Removing one.
+  REQUIRE(mail->setKeywords(folder, {uids[1]}, {}, {"Urgent"}).ok());
+  SyncReply less = s.sync(dev, "14.1", {spec});
+  REQUIRE(less.collections.size() == 1);
+  REQUIRE(less.collections[0].changes.size() == 1);
+  CHECK(extrasIn(less.body)[sid].categories == "Proj X");
+
+  // Clearing all: an empty <Categories/> tells the device.
+  spec.key = less.collections[0].sync_key;
+  REQUIRE(mail->setKeywords(folder, {uids[1]}, {}, {"Proj&20X"}).ok());
+  SyncReply none = s.sync(dev, "14.1", {spec});
+  REQUIRE(none.collections.size() == 1);
+  REQUIRE(none.collections[0].changes.size() == 1);
+  CHECK(extrasIn(none.body)[sid].categories.empty());
+  auto doc = eas::wbxml::decode(none.body);
+  REQUIRE(doc.ok());
+  const eas::wbxml::Element* change = nullptr;
+  std::function<void(const eas::wbxml::Element&)> find = [&](const eas::wbxml::Element& e) {
+    if (e.tag() == as::Change) change = &e;
+    for (const eas::wbxml::Element& c : e.children()) find(c);
+  };
+  find(doc->root());
+  REQUIRE(change != nullptr);
+  const eas::wbxml::Element* data = change->child(as::ApplicationData);
+  REQUIRE(data != nullptr);
+  const eas::wbxml::Element* empty_cats = data->child(em::Categories);
+  REQUIRE(empty_cats != nullptr);  // present and empty: cleared, not "unchanged"
+  CHECK(empty_cats->firstChild() == nullptr);
+  CHECK(mail->deleteFolder(folder).ok());
+}
+
 TEST_CASE("16.1 Drafts: a device's Add is an IMAP draft, answered with its ServerId", "[integration][sync]") {
   namespace asb = eas::wbxml::tags::AirSyncBase;
   Stack s;

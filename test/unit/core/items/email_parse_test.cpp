@@ -326,7 +326,7 @@ TEST_CASE("IMAP flags and keywords") {
   meta.seen = true;
   meta.flagged = true;
   meta.answered = true;
-  meta.keywords = {"Work", "$Forwarded", "$MDNSent", "NonJunk", "Privat"};
+  meta.keywords = {"Work", "Privat"};
   meta.user_addresses = {"BOB@example.test"};
   meta.last_verb_time = 1796104880;
   EmailItem m = parse("01_plain_ascii", meta);
@@ -416,7 +416,9 @@ TEST_CASE("MessageMeta from the IMAP backend's MessageData") {
   eas::backend::MessageData d;
   d.uid = 17;
   d.flags = eas::backend::kFlagSeen | eas::backend::kFlagForwarded | eas::backend::kFlagDraft;
-  d.keywords = {"Work"};
+  // Markers are not categories; a device's "$Label" and "Junk" (stored
+  // encoded) are.
+  d.keywords = {"Work", "$MDNSent", "NonJunk", "&24Label", "\\Recent", "&4Aunk"};
   d.internalDate = 1796104880;
   const MessageMeta m = eas::items::metaFromBackend(d, "5:17");
   CHECK(m.seen);
@@ -424,7 +426,7 @@ TEST_CASE("MessageMeta from the IMAP backend's MessageData") {
   CHECK_FALSE(m.answered);
   CHECK(m.forwarded);
   CHECK(m.draft);
-  CHECK(m.keywords == std::vector<std::string>{"Work"});
+  CHECK(m.keywords == std::vector<std::string>{"Work", "$Label", "Junk"});
   CHECK(m.internal_date == 1796104880);
   CHECK(m.file_reference_prefix == "5:17");
 }

@@ -56,6 +56,29 @@ TEST_CASE("known items come sorted from the item map", "[sync][email]") {
   CHECK(known[1].flags == backend::kFlagSeen);
 }
 
+TEST_CASE("keywords ride in the flag text, sorted, and come back as known items", "[sync][email]") {
+  const std::string text = flagsText(backend::kFlagSeen | backend::kFlagForwarded, {"Work", "$MDNSent", "Proj&20X"});
+  CHECK(text == "\\Seen $Forwarded $MDNSent Proj&20X Work");
+  CHECK(flagsFromText(text) == (backend::kFlagSeen | backend::kFlagForwarded));
+  CHECK(keywordsFromText(text) == std::vector<std::string>{"$MDNSent", "Proj&20X", "Work"});
+  CHECK(keywordsFromText("\\Seen \\Recent") == std::vector<std::string>{});
+  CHECK(flagsText(0, {"not an atom", ""}) == "");  // never written: it would split on read
+  std::vector<storage::ItemEntry> items = {{"7:4", "4", text, ""}};
+  auto known = knownItems(items);
+  REQUIRE(known.size() == 1);
+  CHECK(known[0].keywords == std::vector<std::string>{"$MDNSent", "Proj&20X", "Work"});
+  CHECK(backend::sameFlags(known[0], {4, backend::kFlagSeen | backend::kFlagForwarded, {"$MDNSent", "Proj&20X", "Work"}}));
+  CHECK_FALSE(backend::sameFlags(known[0], {4, backend::kFlagSeen | backend::kFlagForwarded, {"$MDNSent", "Work"}}));
+  // A keyword-only change is planned as a Change, recorded with the new set.
+  backend::Changes ch;
+  ch.flagsChanged = {{4, backend::kFlagSeen | backend::kFlagForwarded, {"Urgent"}}};
+  EmailWindow w = planEmailWindow(ch, items, 100);
+  REQUIRE(w.changes.size() == 1);
+  CHECK(w.changes[0].keywords == std::vector<std::string>{"Urgent"});
+  REQUIRE(w.item_changes.size() == 1);
+  CHECK(w.item_changes[0].item.flags == "\\Seen $Forwarded Urgent");
+}
+
 TEST_CASE("watermarks convert both ways", "[sync][email]") {
   backend::FolderState st;
   st.uidValidity = 1234;
