@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <map>
 
+#include "core/base/modified_utf7.h"
+
 namespace eas::sync {
 namespace {
 
@@ -118,82 +120,9 @@ bool childName(const std::vector<storage::Folder>& stored,
   return true;
 }
 
-void appendUtf16Base64(std::string& out, const std::vector<std::uint16_t>& units) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (std::uint16_t u : units) {
-    acc = (acc << 16) | u;
-    bits += 16;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kAlphabet[(acc >> bits) & 0x3f];
-    }
-    acc &= (1u << bits) - 1;
-  }
-  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 0x3f];
-}
-
 }  // namespace
 
-std::optional<std::string> encodeMailboxName(std::string_view in) {
-  std::string out;
-  std::vector<std::uint16_t> pending;  // UTF-16 units of the current shifted run
-  auto flush = [&] {
-    if (pending.empty()) return;
-    out += '&';
-    appendUtf16Base64(out, pending);
-    out += '-';
-    pending.clear();
-  };
-  for (std::size_t i = 0; i < in.size();) {
-    const unsigned char c = static_cast<unsigned char>(in[i]);
-    if (c == 0) return std::nullopt;
-    if (c >= 0x20 && c <= 0x7e) {
-      flush();
-      out += c == '&' ? std::string("&-") : std::string(1, static_cast<char>(c));
-      ++i;
-      continue;
-    }
-    std::uint32_t cp = 0;
-    std::size_t n = 0;
-    if (c < 0x80) {
-      cp = c;  // control characters are shifted too
-      n = 1;
-    } else if ((c & 0xe0) == 0xc0) {
-      cp = c & 0x1f;
-      n = 2;
-    } else if ((c & 0xf0) == 0xe0) {
-      cp = c & 0x0f;
-      n = 3;
-    } else if ((c & 0xf8) == 0xf0) {
-      cp = c & 0x07;
-      n = 4;
-    } else {
-      return std::nullopt;
-    }
-    if (i + n > in.size()) return std::nullopt;
-    for (std::size_t k = 1; k < n; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(in[i + k]);
-      if ((cc & 0xc0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates and values beyond Unicode are not UTF-8.
-    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      pending.push_back(static_cast<std::uint16_t>(0xd800 + (cp >> 10)));
-      pending.push_back(static_cast<std::uint16_t>(0xdc00 + (cp & 0x3ff)));
-    } else {
-      pending.push_back(static_cast<std::uint16_t>(cp));
-    }
-    i += n;
-  }
-  flush();
-  return out;
-}
+std::optional<std::string> encodeMailboxName(std::string_view in) { return encodeModifiedUtf7(in); }
 
 bool isSpecialFolder(const storage::Folder& folder,
                      const std::vector<backend::FolderInfo>& backend) {

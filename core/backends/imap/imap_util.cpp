@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/base/modified_utf7.h"
+
 namespace eas::backend {
 
 std::string_view folderRoleName(FolderRole role) {
@@ -309,20 +311,6 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-// Next code point of UTF-8 `s` at `i`; U+FFFD for a malformed sequence.
-std::uint32_t nextUtf8(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i++]);
-  if (b0 < 0x80) return b0;
-  int extra = b0 >= 0xF0 ? 3 : b0 >= 0xE0 ? 2 : b0 >= 0xC0 ? 1 : -1;
-  if (extra < 0 || b0 > 0xF4) return 0xFFFD;
-  std::uint32_t cp = b0 & (0x3F >> extra);
-  for (int k = 0; k < extra; ++k) {
-    if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) return 0xFFFD;
-    cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3F);
-  }
-  return cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0xFFFD : cp;
-}
-
 }  // namespace
 
 std::optional<std::string> decodeMailboxName(std::string_view name) {
@@ -377,47 +365,7 @@ std::optional<std::string> decodeMailboxName(std::string_view name) {
   return out;
 }
 
-std::string encodeMailboxName(std::string_view utf8) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < utf8.size()) {
-    const auto c = static_cast<unsigned char>(utf8[i]);
-    if (c >= 0x20 && c <= 0x7e) {
-      out += static_cast<char>(c);
-      if (c == '&') out += '-';
-      ++i;
-      continue;
-    }
-    std::vector<std::uint16_t> units;
-    while (i < utf8.size()) {
-      const auto d = static_cast<unsigned char>(utf8[i]);
-      if (d >= 0x20 && d <= 0x7e) break;
-      std::uint32_t cp = nextUtf8(utf8, i);
-      if (cp >= 0x10000) {
-        cp -= 0x10000;
-        units.push_back(static_cast<std::uint16_t>(0xD800 + (cp >> 10)));
-        units.push_back(static_cast<std::uint16_t>(0xDC00 + (cp & 0x3FF)));
-      } else {
-        units.push_back(static_cast<std::uint16_t>(cp));
-      }
-    }
-    out += '&';
-    std::uint32_t bits = 0;
-    int nbits = 0;
-    for (std::uint16_t u : units) {
-      bits = (bits << 16) | u;
-      nbits += 16;
-      while (nbits >= 6) {
-        nbits -= 6;
-        out += kB64[(bits >> nbits) & 0x3F];
-      }
-      bits &= (1u << nbits) - 1;
-    }
-    if (nbits > 0) out += kB64[(bits << (6 - nbits)) & 0x3F];
-    out += '-';
-  }
-  return out;
-}
+std::string encodeMailboxName(std::string_view utf8) { return encodeModifiedUtf7Lenient(utf8); }
 
 std::string displayNameOf(std::string_view name, char delimiter) {
   const std::string_view leaf = lastLevel(name, delimiter);
