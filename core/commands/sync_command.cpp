@@ -327,6 +327,17 @@ class SyncRun {
     w.end();
   }
 
+  // 16.x drafts: ApplicationData/Attachments/Attachment{ClientId,
+  // FileReference} for each attachment added (AIRS §2.2.2.7).
+  static void writeDraftAttachments(wbxml::Writer& w, const SyncItemResponse& r) {
+    if (r.attachments.empty()) return;
+    namespace asb = wbxml::tags::AirSyncBase;
+    w.start(as::ApplicationData).start(asb::Attachments);
+    for (const auto& [client_id, file_reference] : r.attachments)
+      w.start(asb::Attachment).element(asb::ClientId, client_id).element(asb::FileReference, file_reference).end();
+    w.end().end();
+  }
+
   void writeResponses(wbxml::Writer& w, const std::vector<SyncItemResponse>& responses,
                       const items::BodyRequest& body) {
     if (responses.empty()) return;
@@ -336,10 +347,13 @@ class SyncRun {
         case Kind::kAdd:
           w.start(as::Add).element(as::ClientId, r.client_id);
           if (!r.server_id.empty()) w.element(as::ServerId, r.server_id);  // a stored draft
+          writeDraftAttachments(w, r);
           w.element(as::Status, r.status).end();
           break;
         case Kind::kChange:
-          w.start(as::Change).element(as::ServerId, r.server_id).element(as::Status, r.status).end();
+          w.start(as::Change).element(as::ServerId, r.server_id);
+          writeDraftAttachments(w, r);
+          w.element(as::Status, r.status).end();
           break;
         case Kind::kDelete:
           w.start(as::Delete).element(as::ServerId, r.server_id).element(as::Status, r.status).end();
@@ -476,9 +490,13 @@ class SyncRun {
       in.trash_folder = trashFolder();
       in.items = &state.items;
       in.fetch_cap = cap;
-      in.drafts = f->type == 3 && version_ >= ProtocolVersion::k160;
+      in.drafts = f->type == 3 && protocol::capabilitiesFor(version_).draft_sync;
       in.user_address = req_.login;
       in.now = now();
+      in.smtp = req_.services ? req_.services->smtp : nullptr;
+      in.password = req_.password;
+      for (const storage::Folder& x : folders_)
+        if (x.type == 5) in.sent_folder = x.backend_id;
       auto applied = applyDeviceChanges(mail(), in);
       if (!applied.ok()) {
         log::warn("sync: device changes " + cid + " user=" + req_.login + " " +

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <deque>
 #include <map>
 
 #include "core/base/log.h"
+#include "core/commands/sync_drafts.h"
 #include "core/items/backend_meta.h"
 #include "core/sync/email_window.h"
 #include "core/sync/search_results.h"
@@ -69,6 +69,19 @@ Status applyCategories(backend::MailBackend& mail, const std::string& folder, st
             add.end());
   if (add.empty() && remove.empty()) return Status::Ok();
   return mail.setKeywords(folder, {uid}, add, remove);
+}
+
+DraftContext draftContext(backend::MailBackend& mail, const DeviceChangesInput& in) {
+  DraftContext ctx;
+  ctx.mail = &mail;
+  ctx.folder = in.folder;
+  ctx.collection_id = in.collection->collection_id;
+  ctx.sent_folder = in.sent_folder;
+  ctx.user_address = in.user_address;
+  ctx.password = in.password;
+  ctx.now = in.now;
+  ctx.smtp = in.smtp;
+  return ctx;
 }
 
 }  // namespace
@@ -188,90 +201,6 @@ void dropStaleFlagDetails(std::vector<storage::ItemChange>& changes) {
   }
 }
 
-namespace {
-
-std::string base64Lines(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t line = 0;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kAlphabet[v & 63] : '=';
-    if (++line == 19) {  // 76 characters a line
-      out += "\r\n";
-      line = 0;
-    }
-  }
-  if (line != 0) out += "\r\n";
-  return out;
-}
-
-// One header line's value: control characters go (no header injection);
-// non-ASCII as an RFC 2047 encoded word when `encode` (the Subject).
-std::string headerValue(std::string_view v, bool encode) {
-  std::string clean;
-  bool ascii = true;
-  for (char c : v) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) continue;
-    ascii = ascii && u < 0x80;
-    clean += c;
-  }
-  if (ascii || !encode) return clean;
-  std::string b = base64Lines(clean);
-  std::erase(b, '\r');
-  std::erase(b, '\n');
-  return "=?UTF-8?B?" + b + "?=";
-}
-
-std::string rfc5322Date(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
-
-}  // namespace
-
-std::string draftMessage(const wbxml::Element& data, std::string_view from, std::int64_t now) {
-  namespace asb = wbxml::tags::AirSyncBase;
-  namespace em2 = wbxml::tags::Email2;
-  std::string body;
-  bool html = false;
-  if (const wbxml::Element* b = data.child(asb::Body)) {
-    html = b->childText(asb::Type) == "2";
-    body = std::string(b->childText(asb::Data));
-  }
-  std::string m = "From: " + headerValue(from, false) + "\r\n";
-  for (auto [tag, name] : {std::pair{em::To, "To"}, std::pair{em::Cc, "Cc"}, std::pair{em2::Bcc, "Bcc"}}) {
-    const std::string v = headerValue(data.childText(tag), false);
-    if (!v.empty()) m += std::string(name) + ": " + v + "\r\n";
-  }
-  m += "Subject: " + headerValue(data.childText(em::Subject), true) + "\r\n";
-  m += "Date: " + rfc5322Date(now) + "\r\n";
-  m += "MIME-Version: 1.0\r\n";
-  m += std::string("Content-Type: ") + (html ? "text/html" : "text/plain") + "; charset=utf-8\r\n";
-  m += "Content-Transfer-Encoding: base64\r\n\r\n";
-  m += base64Lines(body);
-  return m;
-}
-
-bool changesDraftContent(const wbxml::Element& data) {
-  namespace asb = wbxml::tags::AirSyncBase;
-  namespace em2 = wbxml::tags::Email2;
-  for (wbxml::Tag t : {em::To, em::Cc, em2::Bcc, em::Subject, asb::Body})
-    if (data.hasChild(t)) return true;
-  return false;
-}
-
 std::optional<std::vector<std::string>> categoriesFrom(const wbxml::Element& data) {
   const wbxml::Element* cats = data.child(em::Categories);
   if (!cats) return std::nullopt;
@@ -381,26 +310,29 @@ Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
         fail(c, kConversionError);
         continue;
       }
-      auto uid = mail.appendMessage(in.folder, draftMessage(*c.application_data, in.user_address, in.now),
-                                    backend::kFlagDraft | backend::kFlagSeen);
-      if (!uid.ok() || *uid == 0) {
-        if (!uid.ok() && uid.status().reason() == "imap.unavailable") return uid.status();
-        log::info("sync: draft " + c.client_id + " not stored: " +
-                  (uid.ok() ? std::string("no UIDPLUS") : uid.status().toString()));
-        fail(c, kConversionError);
-        continue;
-      }
+      auto d = applyDraftCommand(draftContext(mail, in), c, 0);
+      if (!d.ok()) return d.status();
       SyncItemResponse r;
       r.kind = Kind::kAdd;
       r.client_id = c.client_id;
-      r.server_id = sync::itemServerId(cid, *uid);
-      r.status = kOk;
-      out.responses.push_back(r);
-      storage::ItemEntry e;
-      e.server_id = r.server_id;
-      e.backend_id = std::to_string(*uid);
-      e.flags = sync::flagsText(backend::kFlagDraft | backend::kFlagSeen);
-      out.item_changes.push_back({storage::ItemChange::Kind::kPut, std::move(e)});
+      r.status = d->status;
+      r.attachments = std::move(d->attachments);
+      if (d->uid != 0) {
+        // Recorded even when sent (the draft is then gone, and the device
+        // gets its Delete) or kept after a failed Send (183, 120...).
+        r.server_id = sync::itemServerId(cid, d->uid);
+        storage::ItemEntry e;
+        e.server_id = r.server_id;
+        e.backend_id = std::to_string(d->uid);
+        e.flags = sync::flagsText(backend::kFlagDraft | backend::kFlagSeen);
+        out.item_changes.push_back({storage::ItemChange::Kind::kPut, std::move(e)});
+      }
+      out.responses.push_back(std::move(r));
+      continue;
+    }
+    if (c.send && !in.drafts) {
+      log::info("sync: email2:Send of " + c.server_id + " outside a 16.x Drafts collection refused");
+      fail(c, kConversionError);
       continue;
     }
     auto uid = sync::itemUid(cid, c.server_id);
@@ -414,19 +346,21 @@ Result<DeviceChangesResult> applyDeviceChanges(backend::MailBackend& mail,
       fetch_sids.push_back(c.server_id);
       continue;
     }
-    if (c.kind == Kind::kChange && in.drafts && changesDraftContent(*c.application_data)) {
-      // A new draft, the old one expunged. The item map keeps the old entry,
-      // so the next Sync tells the device: Delete of the old ServerId, Add of
-      // the new (a Change cannot rename an item).
-      auto added = mail.appendMessage(
-          in.folder, draftMessage(*c.application_data, in.user_address, in.now),
-          backend::kFlagDraft | backend::kFlagSeen);
-      Status s = added.status();
-      if (s.ok()) s = mail.deleteMessages(in.folder, {*uid});
-      if (!s.ok()) {
-        if (s.reason() == "imap.unavailable") return s;
-        log::info("sync: draft " + c.server_id + " not replaced: " + s.toString());
-        fail(c, kConversionError);
+    if (c.kind == Kind::kChange && in.drafts &&
+        (c.send || changesDraftContent(*c.application_data))) {
+      // A new draft, the old one expunged; then maybe sent. The item map
+      // keeps the old entry, so the next Sync tells the device: Delete of
+      // the old ServerId, Add of the new (a Change cannot rename an item).
+      auto d = applyDraftCommand(draftContext(mail, in), c, *uid);
+      if (!d.ok()) return d.status();
+      // Answered when it failed or added attachments (CMD §2.2.3.154).
+      if (d->status != kOk || !d->attachments.empty()) {
+        SyncItemResponse r;
+        r.kind = Kind::kChange;
+        r.server_id = c.server_id;
+        r.status = d->status;
+        r.attachments = std::move(d->attachments);
+        out.responses.push_back(std::move(r));
       }
       continue;
     }

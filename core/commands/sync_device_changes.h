@@ -1,6 +1,7 @@
 // The device's <Commands> in a Sync of an Email collection, applied to the
 // backend: Change (Read, Flag, Categories as IMAP keywords; 16.x drafts
-// replaced), Add (16.x drafts APPENDed, else Status 6), Delete
+// replaced and/or sent), Add (16.x drafts APPENDed and maybe sent:
+// core/commands/sync_drafts; else Status 6), Delete
 // (DeletesAsMoves: to the Deleted Items folder, else expunged), Fetch. What
 // the device did is recorded in the item map so it is not echoed back.
 // I/O glue; the results are plain values the Sync command writes.
@@ -10,9 +11,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/backends/mail_backend.h"
+#include "core/backends/mail_submitter.h"
 #include "core/commands/sync_request.h"
 #include "core/items/category_keywords.h"
 #include "core/items/email_item.h"
@@ -55,19 +58,14 @@ void dropStaleFlagDetails(std::vector<storage::ItemChange>& changes);
 void writeFlagChangeData(wbxml::Writer& w, std::uint32_t flags, std::string_view etag,
                          bool with_flag);
 
-// The RFC 5322 draft for a 16.x Drafts Add/Change: To, Cc, email2:Bcc,
-// Subject and airsyncbase:Body (Type 2 HTML, else plain text) from the
-// ApplicationData; From is the user. UTF-8, base64 body.
-std::string draftMessage(const wbxml::Element& application_data, std::string_view from,
-                         std::int64_t now);
-// Whether a Drafts Change carries message fields (then the draft is replaced).
-bool changesDraftContent(const wbxml::Element& application_data);
-
 struct SyncItemResponse {
   SyncClientCommand::Kind kind = SyncClientCommand::Kind::kChange;
   std::string server_id, client_id;
   int status = 1;
   std::optional<items::EmailItem> item;  // Fetch with Status 1
+  // 16.x drafts: each attachment added, {ClientId, FileReference}, answered
+  // in ApplicationData/Attachments/Attachment (AIRS §2.2.2.7).
+  std::vector<std::pair<std::string, std::string>> attachments;
 };
 
 struct DeviceChangesResult {
@@ -89,6 +87,11 @@ struct DeviceChangesInput {
   bool drafts = false;
   std::string user_address;  // From: of a draft
   std::int64_t now = 0;      // Date: of a draft (unix seconds)
+  // email2:Send of a draft: the submitter (null: Status 110), the user's
+  // password for SMTP AUTH, the Sent Items folder ("" -> by SPECIAL-USE).
+  backend::MailSubmitter* smtp = nullptr;
+  std::string password;
+  std::string sent_folder;
 };
 
 // Backend failures that should end the whole Sync in Status 16

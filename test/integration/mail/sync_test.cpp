@@ -16,9 +16,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/backends/imap/imap_backend.h"
+#include "core/protocol/query.h"
 #include "core/wbxml/wbxml.h"
 #include "test/integration/common/env_file.h"
 #include "test/integration/common/request_bodies.h"
@@ -1198,7 +1200,10 @@ TEST_CASE("16.1 Drafts: a device's Add is an IMAP draft, answered with its Serve
   REQUIRE(got->front().envelope.has_value());
   CHECK(got->front().envelope->subject == subject);
   CHECK(mail->deleteMessages("Drafts", {uid}).ok());
-  if (created) CHECK(mail->deleteFolder("Drafts").ok());
+  // Drafts stays even if made here: Dovecot (maildir) answers a pooled
+  // session that still has a deleted-and-recreated Drafts selected with
+  // "Internal error" (duplicate transaction log sequence) on the next APPEND.
+  (void)created;
 }
 
 TEST_CASE("ConversationMode: a later reply to old mail brings the old original with it",
@@ -1230,4 +1235,255 @@ TEST_CASE("ConversationMode: a later reply to old mail brings the old original w
   const SyncReply second = syncWeek(s, dev, id, k2, true);
   CHECK(addedSubjects(second) == std::multiset<std::string>{"Re: " + orig, orig});
   CHECK(s.imap()->deleteFolder(folder).ok());
+}
+
+namespace {
+
+namespace em2 = eas::wbxml::tags::Email2;
+namespace io = eas::wbxml::tags::ItemOperations;
+
+std::string draftBlob(std::size_t n) {
+  std::string b;
+  std::uint32_t x = 2463534242u;
+  for (std::size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b += static_cast<char>(x & 0xFF);
+  }
+  return b;
+}
+
+// {ClientId, FileReference} of Responses/<Add|Change>/ApplicationData/Attachments.
+std::vector<std::pair<std::string, std::string>> draftAttachmentRefs(const std::string& wbxml) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto doc = eas::wbxml::decode(wbxml);
+  REQUIRE(doc.ok());
+  const auto* colls = doc->root().child(as::Collections);
+  REQUIRE(colls != nullptr);
+  for (const eas::wbxml::Element& c : colls->children()) {
+    const auto* rs = c.child(as::Responses);
+    if (!rs) continue;
+    for (const eas::wbxml::Element& r : rs->children()) {
+      const auto* data = r.child(as::ApplicationData);
+      const auto* atts = data ? data->child(asb::Attachments) : nullptr;
+      if (!atts) continue;
+      for (const eas::wbxml::Element& a : atts->children())
+        out.push_back({std::string(a.childText(asb::ClientId)), std::string(a.childText(asb::FileReference))});
+    }
+  }
+  return out;
+}
+
+// The decoded bytes of a part of `raw` named by its filename parameter
+// (the base64 up to the next boundary line).
+std::string namedPartBytes(const std::string& raw, const std::string& name) {
+  std::size_t at = raw.find("filename=\"" + name + "\"");
+  if (at == std::string::npos) at = raw.find("filename=" + name);  // a token needs no quotes
+  REQUIRE(at != std::string::npos);
+  std::size_t start = raw.find("\r\n\r\n", at);
+  REQUIRE(start != std::string::npos);
+  start += 4;
+  const std::size_t end = raw.find("\r\n--", start);
+  REQUIRE(end != std::string::npos);
+  std::string b64;
+  for (char c : raw.substr(start, end - start))
+    if (c != '\r' && c != '\n') b64 += c;
+  auto bytes = eas::protocol::base64Decode(b64);
+  REQUIRE(bytes.has_value());
+  return *bytes;
+}
+
+// UIDs in `folder` whose Subject contains `subject`, waiting up to
+// `seconds` for at least `want` (delivery through Postfix takes a moment).
+std::vector<std::uint32_t> waitForSubject(eas::backend::MailBackend& mail, const std::string& folder,
+                                          const std::string& subject, std::size_t want, int seconds) {
+  eas::backend::SearchCriteria q;
+  q.subject = subject;
+  std::vector<std::uint32_t> uids;
+  for (int i = 0;; ++i) {  // at least one search, even for 0 seconds
+    auto found = mail.searchMessages(folder, q);
+    if (found.ok()) uids = *found;
+    if (uids.size() >= want || i >= seconds * 10) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return uids;
+}
+
+// The fixture Dovecot has no Drafts or Sent by default: made if missing
+// (SPECIAL-USE from the fixture's namespace config) and kept -- other tests
+// send into Sent at the same time, and a Drafts deleted and made again
+// breaks the worker's pooled session that has it selected (see above).
+struct DraftFolders {
+  Stack& s;
+  explicit DraftFolders(Stack& st) : s(st) {
+    auto mail = s.imap();
+    eas::Status made = mail->createFolder("Drafts");
+    REQUIRE((made.ok() || made.reason() == "imap.already_exists"));
+    (void)mail->createFolder("Sent");
+  }
+  std::string sentName() {
+    auto folders = s.imap()->listFolders();
+    REQUIRE(folders.ok());
+    for (const auto& f : *folders)
+      if (f.role == eas::backend::FolderRole::kSent) return f.name;
+    FAIL("no Sent folder");
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("16.1 Drafts: an attachment added to a draft, then Send: bob gets it byte-identical, "
+          "Sent has a copy, Drafts not",
+          "[integration][sync][drafts]") {
+  Stack s;
+  DraftFolders folders(s);
+  const std::string sent_folder = folders.sentName();
+  const std::string dev = s.unique("SDs");
+  auto map = s.folders(dev, "16.1");
+  REQUIRE(map.count("Drafts") == 1);
+  CollectionSpec spec;
+  spec.id = map["Drafts"];
+  std::string key;
+  s.syncAll(dev, "16.1", spec, &key);
+
+  const std::string subject = s.unique("Draft with file ");
+  const std::string blob = draftBlob(40000);
+  const std::string bob = s.user(2);
+  spec.key = key;
+  spec.commands = [&](eas::wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "c1").start(as::ApplicationData);
+    w.element(em::To, "Bob <" + bob + ">").element(em2::Bcc, s.user(3)).element(em::Subject, subject);
+    w.start(asb::Body).element(asb::Type, "1").element(asb::Data, "see the file").end();
+    w.start(asb::Attachments).start(asb::Add);
+    w.element(asb::ClientId, "att1").element(asb::DisplayName, "report.bin");
+    w.element(asb::Method, "1").element(asb::ContentType, "application/octet-stream");
+    w.opaqueElement(asb::Content, blob).end().end();
+    w.end().end();
+  };
+  SyncReply added = s.sync(dev, "16.1", {spec});
+  INFO(eas::testing::toXmlForLog(added.body));
+  REQUIRE(added.collections.size() == 1);
+  REQUIRE(added.collections[0].responses.size() == 1);
+  const ItemResponse& resp = added.collections[0].responses[0];
+  CHECK(resp.kind == "Add");
+  CHECK(resp.status == 1);
+  const std::string sid = resp.server_id;
+  REQUIRE_FALSE(sid.empty());
+  auto refs = draftAttachmentRefs(added.body);
+  REQUIRE(refs.size() == 1);
+  CHECK(refs[0].first == "att1");
+  CHECK(refs[0].second == sid + ":2");
+
+  // The draft's attachment through ItemOperations, byte-identical.
+  {
+    std::string body;
+    eas::wbxml::Writer w(&body);
+    w.start(io::ItemOperations).start(io::Fetch).element(io::Store, "Mailbox");
+    w.element(asb::FileReference, refs[0].second).end().end();
+    w.flush();
+    HttpReply r = s.post("ItemOperations", dev, "16.1", body);
+    REQUIRE(r.status == 200);
+    auto doc = eas::wbxml::decode(r.body);
+    REQUIRE(doc.ok());
+    const auto* fetch = doc->root().child(io::Response)->child(io::Fetch);
+    REQUIRE(fetch != nullptr);
+    CHECK(fetch->childText(io::Status) == "1");
+    const auto* props = fetch->child(io::Properties);
+    REQUIRE(props != nullptr);
+    auto bytes = eas::protocol::base64Decode(props->childText(io::Data));
+    REQUIRE(bytes.has_value());
+    CHECK(*bytes == blob);
+  }
+
+  // Send by a Change carrying only <Send/>: bob's INBOX over IMAP.
+  spec.key = added.collections[0].sync_key;
+  spec.commands = [&](eas::wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData).end();
+    w.empty(em2::Send).end();
+  };
+  SyncReply sent = s.sync(dev, "16.1", {spec});
+  INFO(eas::testing::toXmlForLog(sent.body));
+  REQUIRE(sent.collections.size() == 1);
+  CHECK(sent.collections[0].responses.empty());  // success is silent
+  auto bob_mail = s.imap(2);
+  auto at_bob = waitForSubject(*bob_mail, "INBOX", subject, 1, 20);
+  REQUIRE(at_bob.size() == 1);
+  auto raw = bob_mail->fetchFullMessage("INBOX", at_bob[0]);
+  REQUIRE(raw.ok());
+  CHECK(namedPartBytes(*raw, "report.bin") == blob);
+  CHECK(raw->find("Bcc:") == std::string::npos);
+  CHECK(raw->find(s.user(1)) != std::string::npos);  // From alice
+  CHECK(bob_mail->deleteMessages("INBOX", at_bob).ok());
+  // The Bcc got it too.
+  auto carol_mail = s.imap(3);
+  auto at_carol = waitForSubject(*carol_mail, "INBOX", subject, 1, 20);
+  CHECK(at_carol.size() == 1);
+  if (!at_carol.empty()) CHECK(carol_mail->deleteMessages("INBOX", at_carol).ok());
+
+  // Sent Items has a copy (with the Bcc, read); Drafts does not have it.
+  auto mail = s.imap();
+  auto in_sent = waitForSubject(*mail, sent_folder, subject, 1, 5);
+  REQUIRE(in_sent.size() == 1);
+  eas::backend::FetchRequest what;
+  what.bodyStructure = false;
+  auto copy = mail->fetchMessages(sent_folder, in_sent, what);
+  REQUIRE(copy.ok());
+  REQUIRE(copy->size() == 1);
+  CHECK((copy->front().flags & eas::backend::kFlagSeen));
+  auto copy_raw = mail->fetchFullMessage(sent_folder, in_sent[0]);
+  REQUIRE(copy_raw.ok());
+  CHECK(copy_raw->find("Bcc: " + s.user(3)) != std::string::npos);
+  CHECK(namedPartBytes(*copy_raw, "report.bin") == blob);
+  CHECK(waitForSubject(*mail, "Drafts", subject, 1, 0).empty());
+  CHECK(mail->deleteMessages(sent_folder, in_sent).ok());
+  // The device is told the draft went (Delete of its ServerId), once.
+  std::vector<std::string> deletes = sent.collections[0].deletes;
+  if (deletes.empty()) {
+    spec.key = sent.collections[0].sync_key;
+    spec.commands = {};
+    SyncReply next = s.sync(dev, "16.1", {spec});
+    deletes = next.collections.at(0).deletes;
+  }
+  CHECK(deletes == std::vector<std::string>{sid});
+}
+
+TEST_CASE("16.1 Drafts: a Send without recipients answers 183 and the draft stays",
+          "[integration][sync][drafts]") {
+  Stack s;
+  DraftFolders folders(s);
+  const std::string sent_folder = folders.sentName();
+  const std::string dev = s.unique("SDn");
+  auto map = s.folders(dev, "16.1");
+  REQUIRE(map.count("Drafts") == 1);
+  CollectionSpec spec;
+  spec.id = map["Drafts"];
+  std::string key;
+  s.syncAll(dev, "16.1", spec, &key);
+  const std::string subject = s.unique("Draft to nobody ");
+  spec.key = key;
+  spec.commands = [&](eas::wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "n1").start(as::ApplicationData);
+    w.element(em::Subject, subject);
+    w.start(asb::Body).element(asb::Type, "1").element(asb::Data, "no one to send to").end();
+    w.end();
+    w.empty(em2::Send).end();
+  };
+  SyncReply r = s.sync(dev, "16.1", {spec});
+  INFO(eas::testing::toXmlForLog(r.body));
+  REQUIRE(r.collections.size() == 1);
+  CHECK(r.collections[0].status == 1);
+  REQUIRE(r.collections[0].responses.size() == 1);
+  CHECK(r.collections[0].responses[0].client_id == "n1");
+  CHECK(r.collections[0].responses[0].status == 183);
+  const std::string sid = r.collections[0].responses[0].server_id;
+  CHECK_FALSE(sid.empty());  // stored: the device can edit it and send again
+  CHECK(r.collections[0].deletes.empty());
+  auto mail = s.imap();
+  auto kept = waitForSubject(*mail, "Drafts", subject, 1, 0);
+  REQUIRE(kept.size() == 1);
+  CHECK(sid == spec.id + ":" + std::to_string(kept[0]));
+  CHECK(waitForSubject(*mail, sent_folder, subject, 1, 0).empty());
+  CHECK(mail->deleteMessages("Drafts", kept).ok());
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/backends/mail_backend.h"
+#include "core/backends/mail_submitter.h"
 #include "core/commands/sync_device_changes.h"
 #include "core/items/backend_meta.h"
 #include "storage/metadata_store.h"
@@ -989,7 +990,12 @@ TEST_CASE("16.x Drafts: Add appends a draft, a Change replaces it; elsewhere Add
   CHECK(m.flags == (backend::kFlagDraft | backend::kFlagSeen));
   CHECK(m.bytes.find("From: alice@example.test\r\n") != std::string::npos);
   CHECK(m.bytes.find("To: Bob <bob@example.test>\r\n") != std::string::npos);
-  CHECK(m.bytes.find("Subject: =?UTF-8?B?Q2Fmw6kgcGxhbg==?=\r\n") != std::string::npos);
+  CHECK(m.bytes.find("Subject: =?UTF-8?") != std::string::npos);  // RFC 2047
+  {
+    auto parsed = items::parseEmail(m.bytes, {});
+    REQUIRE(parsed.ok());
+    CHECK(parsed->subject == "Caf\xC3\xA9 plan");
+  }
   CHECK(m.bytes.find("Zmlyc3QNCmRyYWZ0") != std::string::npos);  // base64 of the text
   const std::string sid = "4:" + std::to_string(m.uid);
   // The Response names the new ServerId (Add{ClientId, ServerId, Status}).
@@ -1053,4 +1059,325 @@ TEST_CASE("metaFromBackend decodes category keywords for every command that send
   d.keywords = {"Red&20Category", "Work", "$Junk"};
   const items::MessageMeta m = items::metaFromBackend(d, "1:5");
   CHECK(m.keywords == std::vector<std::string>{"Red Category", "Work"});  // a marker is no category
+}
+
+namespace {
+
+namespace asb = wbxml::tags::AirSyncBase;
+namespace em2 = wbxml::tags::Email2;
+
+// Records what would have gone over SMTP; answers `fail` when set.
+class FakeSubmitter final : public backend::MailSubmitter {
+ public:
+  Status submit(const backend::Submission& s) override {
+    if (fail) return *fail;
+    sent.push_back(s);
+    return Status::Ok();
+  }
+  std::optional<Status> fail;
+  std::vector<backend::Submission> sent;
+};
+
+// An Env with a Drafts (type 3) and a Sent Items (type 5) collection, both
+// synced to a current key on 16.1.
+struct DraftsEnv {
+  Env env;
+  FakeSubmitter smtp;
+  std::string key;  // the Drafts collection's current key
+  static constexpr auto kV = protocol::ProtocolVersion::k161;
+
+  DraftsEnv() {
+    std::vector<storage::FolderChange> adds(2);
+    adds[0].folder = {"4", "Drafts", "0", 3, "Drafts"};
+    adds[1].folder = {"5", "Sent", "0", 5, "Sent"};
+    env.mailbox.boxes["Drafts"];
+    env.mailbox.boxes["Sent"];
+    REQUIRE(env.store->commitFolderSync(env.ref, 1, 2, adds, "y").ok());
+    env.services.smtp = &smtp;
+    Coll k0 = env.sync({spec("0", "4")}, kV).colls.at(0);
+    key = env.sync({spec(k0.key, "4")}, kV).colls.at(0).key;
+  }
+  // One Sync of Drafts carrying `commands`; the key moves on.
+  Reply run(std::function<void(wbxml::Writer&)> commands) {
+    Spec s = spec(key, "4");
+    s.commands = std::move(commands);
+    Reply r = env.sync({s}, kV);
+    REQUIRE(r.colls.size() == 1);
+    key = r.colls[0].key;
+    return r;
+  }
+  const std::vector<Msg>& drafts() { return env.mailbox.boxes["Drafts"].msgs; }
+  const std::vector<Msg>& sentBox() { return env.mailbox.boxes["Sent"].msgs; }
+};
+
+void fields(wbxml::Writer& w, const std::string& to, const std::string& subject) {
+  if (!to.empty()) w.element(em::To, to);
+  w.element(em::Cc, "carol@example.test").element(em2::Bcc, "dave@example.test");
+  w.element(em::Subject, subject);
+  w.start(asb::Body).element(asb::Type, "1").element(asb::Data, "draft text").end();
+}
+
+void attachment(wbxml::Writer& w, const std::string& client_id, const std::string& name,
+                const std::string& bytes) {
+  w.start(asb::Add).element(asb::ClientId, client_id).element(asb::DisplayName, name);
+  w.element(asb::Method, "1").element(asb::ContentType, "application/octet-stream");
+  w.opaqueElement(asb::Content, bytes).end();
+}
+
+std::string b64(std::string_view in) {
+  static constexpr char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? k[v & 63] : '=';
+  }
+  return out;
+}
+
+// Responses/<kind> of the reply: {ClientId or ServerId -> [{ClientId, FileReference}]}.
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> attachmentResponses(
+    const std::string& bytes) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+  auto doc = wbxml::decode(bytes);
+  REQUIRE(doc.ok());
+  const wbxml::Element* resp = doc->root().child(as::Collections)->firstChild()->child(as::Responses);
+  if (!resp) return out;
+  for (const wbxml::Element& x : resp->children()) {
+    const std::string id(x.childText(as::ClientId, x.childText(as::ServerId)));
+    const wbxml::Element* data = x.child(as::ApplicationData);
+    const wbxml::Element* atts = data ? data->child(asb::Attachments) : nullptr;
+    if (!atts) continue;
+    for (const wbxml::Element& a : atts->children()) {
+      CHECK(a.tag() == asb::Attachment);
+      out[id].push_back({std::string(a.childText(asb::ClientId)), std::string(a.childText(asb::FileReference))});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("16.x Drafts: added attachments are answered with FileReferences, kept and deleted on a Change",
+          "[sync][device][drafts]") {
+  DraftsEnv d;
+  const std::string one("\x00\x01\x02 binary \xff\xfe", 14), two = "second file";
+  Reply r = d.run([&](wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "d1").start(as::ApplicationData);
+    fields(w, "bob@example.test", "With files");
+    w.start(asb::Attachments);
+    attachment(w, "a1", "one.bin", one);
+    attachment(w, "a2", "two.txt", two);
+    w.end().end().end();
+  });
+  REQUIRE(d.drafts().size() == 1);
+  const Msg m = d.drafts()[0];
+  const std::string sid = "4:" + std::to_string(m.uid);
+  CHECK(r.colls[0].responses == std::vector<std::pair<std::string, int>>{{sid, 1}});
+  auto atts = attachmentResponses(r.bytes);
+  CHECK(atts["d1"] == std::vector<std::pair<std::string, std::string>>{{"a1", sid + ":2"}, {"a2", sid + ":3"}});
+  CHECK(m.bytes.find(b64(one)) != std::string::npos);
+  CHECK(m.bytes.find(b64(two)) != std::string::npos);
+  CHECK(m.bytes.find("Bcc: dave@example.test") != std::string::npos);  // a draft keeps it
+  {
+    auto parsed = items::parseEmail(m.bytes, {});
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->attachments.size() == 2);
+    CHECK(parsed->attachments[0].display_name == "one.bin");
+    CHECK(parsed->attachments[0].estimated_size == one.size());
+  }
+  CHECK(d.smtp.sent.empty());
+
+  // A Change without Body: the first attachment deleted by its FileReference,
+  // a third added; the second and the text are kept.
+  const std::string three = "third";
+  Reply c = d.run([&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData);
+    w.element(em::To, "bob@example.test").element(em::Subject, "With files v2");
+    w.start(asb::Attachments);
+    w.start(asb::Delete).element(asb::FileReference, sid + ":2").end();
+    attachment(w, "a3", "three.txt", three);
+    w.end().end().end();
+  });
+  REQUIRE(d.drafts().size() == 1);
+  const Msg m2 = d.drafts()[0];
+  CHECK(m2.uid != m.uid);
+  const std::string sid2 = "4:" + std::to_string(m2.uid);
+  CHECK(c.colls[0].responses == std::vector<std::pair<std::string, int>>{{sid, 1}});
+  CHECK(attachmentResponses(c.bytes)[sid] ==
+        std::vector<std::pair<std::string, std::string>>{{"a3", sid2 + ":3"}});
+  CHECK(c.colls[0].deletes == std::vector<std::string>{sid});
+  CHECK(c.colls[0].adds == std::vector<std::string>{sid2});
+  {
+    auto parsed = items::parseEmail(m2.bytes, {});
+    REQUIRE(parsed.ok());
+    CHECK(parsed->subject == "With files v2");
+    CHECK(parsed->plain_body.find("draft text") != std::string::npos);
+    REQUIRE(parsed->attachments.size() == 2);
+    CHECK(parsed->attachments[0].display_name == "two.txt");
+    CHECK(parsed->attachments[1].display_name == "three.txt");
+  }
+  CHECK(m2.bytes.find(b64(one)) == std::string::npos);
+  CHECK(m2.bytes.find(b64(two)) != std::string::npos);
+
+  // Refused, the draft untouched: a FileReference of another item (8), an
+  // attachment without Content (6), a Delete inside an Add (6).
+  Reply bad = d.run([&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid2).start(as::ApplicationData);
+    w.element(em::Subject, "x").start(asb::Attachments);
+    w.start(asb::Delete).element(asb::FileReference, "1:5:2").end();
+    w.end().end().end();
+    w.start(as::Change).element(as::ServerId, sid2).start(as::ApplicationData);
+    w.element(em::Subject, "y").start(asb::Attachments);
+    w.start(asb::Delete).element(asb::FileReference, sid2 + ":9").end();
+    w.end().end().end();
+    w.start(as::Change).element(as::ServerId, sid2).start(as::ApplicationData);
+    w.element(em::Subject, "z").start(asb::Attachments);
+    w.start(asb::Add).element(asb::ClientId, "n").element(asb::DisplayName, "n").element(asb::Method, "1").end();
+    w.end().end().end();
+    w.start(as::Add).element(as::ClientId, "d9").start(as::ApplicationData);
+    w.element(em::Subject, "w").start(asb::Attachments);
+    w.start(asb::Delete).element(asb::FileReference, sid2 + ":3").end();
+    w.end().end().end();
+  });
+  std::map<std::string, int> st;
+  for (const auto& [id, status] : bad.colls[0].responses) st[id] = status;
+  CHECK(st.size() == 2);  // the three Changes share a ServerId
+  CHECK(st["d9"] == 6);
+  CHECK(bad.colls[0].responses.size() == 4);
+  CHECK(bad.colls[0].responses[0] == std::pair<std::string, int>{sid2, 8});
+  CHECK(bad.colls[0].responses[1] == std::pair<std::string, int>{sid2, 8});
+  CHECK(bad.colls[0].responses[2] == std::pair<std::string, int>{sid2, 6});
+  REQUIRE(d.drafts().size() == 1);
+  CHECK(d.drafts()[0].uid == m2.uid);
+  CHECK(d.drafts()[0].bytes == m2.bytes);
+}
+
+TEST_CASE("16.x Drafts: email2:Send submits the draft, copies it to Sent and removes it",
+          "[sync][device][drafts]") {
+  DraftsEnv d;
+  const std::string file = "attached bytes";
+  Reply r = d.run([&](wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "s1").start(as::ApplicationData);
+    fields(w, "Bob <bob@example.test>", "Sent from Drafts");
+    w.start(asb::Attachments);
+    attachment(w, "a1", "f.bin", file);
+    w.end().end();
+    w.empty(em2::Send).end();
+  });
+  REQUIRE(r.colls[0].responses.size() == 1);
+  CHECK(r.colls[0].responses[0].first == "4:1");  // Add{ClientId s1, ServerId 4:1}
+  CHECK(r.colls[0].responses[0].second == 1);
+  REQUIRE(d.smtp.sent.size() == 1);
+  const backend::Submission& sub = d.smtp.sent[0];
+  CHECK(sub.envelope_from == "alice@example.test");
+  CHECK(sub.recipients ==
+        std::vector<std::string>{"bob@example.test", "carol@example.test", "dave@example.test"});
+  CHECK(sub.password == "secret");
+  CHECK(sub.message.find("dave@") == std::string::npos);  // no Bcc header
+  CHECK(sub.message.find("From: alice@example.test") != std::string::npos);
+  CHECK(sub.message.find(b64(file)) != std::string::npos);
+  // The Sent copy keeps the Bcc, read; Drafts no longer has it, and the
+  // device is told (Delete of the ServerId it was just given).
+  REQUIRE(d.sentBox().size() == 1);
+  CHECK(d.sentBox()[0].flags == backend::kFlagSeen);
+  CHECK(d.sentBox()[0].bytes.find("Bcc: dave@example.test") != std::string::npos);
+  CHECK(d.drafts().empty());
+  CHECK(attachmentResponses(r.bytes).empty());  // the draft is gone
+  const std::string added_sid = "4:" + std::to_string(1);
+  CHECK(r.colls[0].deletes == std::vector<std::string>{added_sid});
+  Coll after = d.env.sync({spec(d.key, "4")}, DraftsEnv::kV).colls.at(0);
+  CHECK(after.deletes.empty());
+  CHECK(after.adds.empty());
+  d.key = after.key;
+
+  // A draft saved first, then sent by a Change carrying only <Send/>.
+  Reply saved = d.run([&](wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "s2").start(as::ApplicationData);
+    fields(w, "bob@example.test", "Saved, then sent");
+    w.end().end();
+  });
+  REQUIRE(d.drafts().size() == 1);
+  const std::string sid = "4:" + std::to_string(d.drafts()[0].uid);
+  CHECK(d.smtp.sent.size() == 1);
+  Reply sent = d.run([&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData).end();
+    w.empty(em2::Send).end();
+  });
+  CHECK(sent.colls[0].responses.empty());  // success is silent
+  REQUIRE(d.smtp.sent.size() == 2);
+  CHECK(d.smtp.sent[1].message.find("Saved, then sent") != std::string::npos);
+  CHECK(d.drafts().empty());
+  CHECK(d.sentBox().size() == 2);
+  CHECK(sent.colls[0].deletes == std::vector<std::string>{sid});
+}
+
+TEST_CASE("16.x Drafts: a Send that cannot go answers its status and keeps the draft",
+          "[sync][device][drafts]") {
+  DraftsEnv d;
+  struct Row {
+    std::string to;
+    std::optional<Status> smtp_fails;
+    bool configured;
+    int status;
+  };
+  const std::vector<Row> rows = {
+      {"", std::nullopt, true, 183},  // no recipients at all
+      {"bob@example.test", Status::Unavailable("smtp.rejected", "550 no"), true, 120},
+      {"bob@example.test", Status::Unavailable("smtp.temporary", "451 later"), true, 120},
+      {"bob@example.test", Status::Unavailable("smtp.unavailable", "refused"), true, 120},
+      {"bob@example.test", Status::InvalidArgument("smtp.too_large", "552"), true, 122},
+      {"bob@example.test", std::nullopt, false, 110},
+  };
+  std::size_t kept = 0;
+  for (const Row& row : rows) {
+    INFO("expecting " << row.status);
+    d.smtp.fail = row.smtp_fails;
+    d.env.services.smtp = row.configured ? &d.smtp : nullptr;
+    Reply r = d.run([&](wbxml::Writer& w) {
+      w.start(as::Add).element(as::ClientId, "k").start(as::ApplicationData);
+      if (row.to.empty()) {
+        w.element(em::Subject, "nobody");  // neither To, Cc nor Bcc
+      } else {
+        fields(w, row.to, "fails");
+      }
+      w.end();
+      w.empty(em2::Send).end();
+    });
+    ++kept;
+    REQUIRE(r.colls[0].responses.size() == 1);
+    CHECK(r.colls[0].responses[0].second == row.status);
+    CHECK(d.drafts().size() == kept);  // kept in Drafts
+    CHECK(d.sentBox().empty());
+    CHECK(d.smtp.sent.empty());
+    CHECK(r.colls[0].deletes.empty());
+  }
+  // The kept draft is sent by a later Change once SMTP works again.
+  d.smtp.fail.reset();
+  d.env.services.smtp = &d.smtp;
+  const std::string sid = "4:" + std::to_string(d.drafts().back().uid);
+  Reply again = d.run([&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData).end();
+    w.empty(em2::Send).end();
+  });
+  CHECK(again.colls[0].responses.empty());
+  CHECK(d.smtp.sent.size() == 1);
+  CHECK(d.drafts().size() == kept - 1);
+
+  // email2:Send outside Drafts is refused (6), nothing sent.
+  Coll i0 = d.env.sync({spec("0", "1")}, DraftsEnv::kV).colls.at(0);
+  const std::uint32_t u = d.env.mailbox.add("INBOX", "in inbox");
+  Coll i1 = d.env.sync({spec(i0.key, "1")}, DraftsEnv::kV).colls.at(0);
+  Spec s = spec(i1.key, "1");
+  s.commands = [&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, "1:" + std::to_string(u)).start(as::ApplicationData).end();
+    w.empty(em2::Send).end();
+  };
+  Coll ir = d.env.sync({s}, DraftsEnv::kV).colls.at(0);
+  CHECK(ir.responses == std::vector<std::pair<std::string, int>>{{"1:" + std::to_string(u), 6}});
+  CHECK(d.smtp.sent.size() == 1);
 }
