@@ -89,40 +89,9 @@ make_certs() {
   chmod 0600 "$tls/ca.key" "$tls/server.key"
 }
 
-start() {
-  local dovecot_env=${1:-} want_port="" tls=0 extra=()
-  [ -n "$dovecot_env" ] || die "usage: postfix.sh start <run-dir> <dovecot-env> ..."
-  shift
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --port) want_port=${2:?--port N}; shift 2 ;;
-      --tls) tls=1; shift ;;
-      *=*) extra+=("$1"); shift ;;
-      *) die "unknown argument $1" ;;
-    esac
-  done
-  [ "$(id -u)" -eq 0 ] || die "needs root"
-  command -v postfix >/dev/null || die "postfix not installed"
-  [ -r "$dovecot_env" ] || die "no Dovecot env at $dovecot_env (start Dovecot first)"
-  local lmtp sasl=""
-  lmtp=$(sed -n 's/^LMTP_SOCKET=//p' "$dovecot_env")
-  [ -S "$lmtp" ] || die "LMTP_SOCKET '$lmtp' from $dovecot_env is not a socket"
-  if [ $tls -eq 1 ]; then
-    sasl=$(sed -n 's/^SASL_SOCKET=//p' "$dovecot_env")
-    [ -S "$sasl" ] || die "SASL_SOCKET '$sasl' from $dovecot_env is not a socket"
-  fi
-  mkdir -p "$run"
-  run=$(cd "$run" && pwd)
-  paths
-  stop >/dev/null 2>&1 || true
-  mkdir -p "$conf" "$run/queue" "$run/data"
-  chown postfix "$run/data"
-  local port sub_port="" smtps_port=""
-  if [ -n "$want_port" ] && port_free "$want_port"; then
-    port=$want_port
-  else
-    port=$(free_port) || die "no free port"
-  fi
+# Writes main.cf and master.cf for $port (and $sub_port, $smtps_port with
+# --tls); reads tls, lmtp, sasl and extra of start().
+write_config() {
   cat >"$conf/main.cf" <<CONF
 # Written by deploy/local/postfix.sh; regenerated on every start.
 compatibility_level = 3.6
@@ -182,9 +151,6 @@ scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
 CONF
   if [ $tls -eq 1 ]; then
-    make_certs "$run/tls"
-    sub_port=$(free_port "$port") || die "no free port"
-    smtps_port=$(free_port "$port" "$sub_port") || die "no free port"
     # Plain port 25-style service above stays as it was; these two are the
     # authenticated ones. Unauthenticated clients (loopback included: no
     # permit_mynetworks) are refused at RCPT.
@@ -216,19 +182,81 @@ CONF
   for kv in "${extra[@]}"; do
     printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$conf/main.cf"
   done
-  if ! setsid postfix -c "$conf" start </dev/null >>"$run/start.out" 2>&1; then
-    die "postfix did not start (see $run/postfix.log)"
-  fi
-  local ok=0 p
+}
+
+# Starts Postfix and waits until every port answers. Sets started and
+# log_size (where this attempt's log lines begin).
+launch() {
+  : >>"$run/postfix.log"
+  log_size=$(stat -c %s "$run/postfix.log")
+  started=0
+  setsid postfix -c "$conf" start </dev/null >>"$run/start.out" 2>&1 || return 1
+  started=1
+  local p ok
   for _ in $(seq 1 100); do
     ok=1
     for p in $port $sub_port $smtps_port; do
       (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { ok=0; break; }
     done
-    [ $ok -eq 0 ] || break
+    [ $ok -eq 0 ] || return 0
     sleep 0.1
   done
-  [ $ok -eq 1 ] || { stop >/dev/null 2>&1 || true; die "postfix does not answer on 127.0.0.1:$port (see $run/postfix.log)"; }
+  return 1
+}
+
+start() {
+  local dovecot_env=${1:-} want_port="" tls=0 extra=()
+  [ -n "$dovecot_env" ] || die "usage: postfix.sh start <run-dir> <dovecot-env> ..."
+  shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --port) want_port=${2:?--port N}; shift 2 ;;
+      --tls) tls=1; shift ;;
+      *=*) extra+=("$1"); shift ;;
+      *) die "unknown argument $1" ;;
+    esac
+  done
+  [ "$(id -u)" -eq 0 ] || die "needs root"
+  command -v postfix >/dev/null || die "postfix not installed"
+  [ -r "$dovecot_env" ] || die "no Dovecot env at $dovecot_env (start Dovecot first)"
+  local lmtp sasl=""
+  lmtp=$(sed -n 's/^LMTP_SOCKET=//p' "$dovecot_env")
+  [ -S "$lmtp" ] || die "LMTP_SOCKET '$lmtp' from $dovecot_env is not a socket"
+  if [ $tls -eq 1 ]; then
+    sasl=$(sed -n 's/^SASL_SOCKET=//p' "$dovecot_env")
+    [ -S "$sasl" ] || die "SASL_SOCKET '$sasl' from $dovecot_env is not a socket"
+  fi
+  mkdir -p "$run"
+  run=$(cd "$run" && pwd)
+  paths
+  stop >/dev/null 2>&1 || true
+  mkdir -p "$conf" "$run/queue" "$run/data"
+  chown postfix "$run/data"
+  [ $tls -eq 0 ] || make_certs "$run/tls"
+  local attempt
+  # Another daemon may take a port between the check and Postfix's bind:
+  # then again with other ports.
+  for attempt in 1 2 3; do
+    if [ -n "$want_port" ] && [ "$attempt" -eq 1 ] && port_free "$want_port"; then
+      port=$want_port
+    else
+      port=$(free_port) || die "no free port"
+    fi
+    sub_port="" smtps_port=""
+    if [ $tls -eq 1 ]; then
+      sub_port=$(free_port "$port") || die "no free port"
+      smtps_port=$(free_port "$port" "$sub_port") || die "no free port"
+    fi
+    write_config
+    launch && break
+    stop >/dev/null 2>&1 || true
+    if [ "$attempt" -lt 3 ] && tail -c +"$((log_size + 1))" "$run/postfix.log" | grep -q "Address already in use"; then
+      echo "postfix.sh: a port was taken meanwhile, retrying" >&2
+      continue
+    fi
+    [ "$started" -eq 1 ] || die "postfix did not start (see $run/postfix.log)"
+    die "postfix does not answer on 127.0.0.1:$port (see $run/postfix.log)"
+  done
   {
     echo "# written by deploy/local/postfix.sh"
     echo "SMTP_HOST=127.0.0.1"
