@@ -16,7 +16,6 @@ namespace em = wbxml::tags::Email;
 namespace em2 = wbxml::tags::Email2;
 namespace asb = wbxml::tags::AirSyncBase;
 
-constexpr int kOk = 1;
 constexpr int kConversionError = 6;
 constexpr int kNotFound = 8;
 constexpr int kInvalidRecipients = 183;  // CMD §2.2.2 (16.0+)
