@@ -25,6 +25,8 @@ class FaultyMetadataStore final : public MetadataStore {
   // Every commit fails while set.
   void failAllCommits(bool on) { fail_all_ = on; }
   int failedCommits() const { return failed_; }
+  // claimClientId fails with store.unavailable while set (not forwarded).
+  void failClientIdClaims(bool on) { fail_claims_ = on; }
 
   Status putDevice(const Device& d) override { return inner_->putDevice(d); }
   Result<Device> findDevice(const DeviceRef& r) override { return inner_->findDevice(r); }
@@ -55,6 +57,7 @@ class FaultyMetadataStore final : public MetadataStore {
     return inner_->getRequestCache(r, n);
   }
   Result<bool> claimClientId(const DeviceRef& r, const std::string& id, size_t keep) override {
+    if (fail_claims_) return Status::Unavailable("store.unavailable", "injected claim failure");
     return inner_->claimClientId(r, id, keep);
   }
   Status releaseClientId(const DeviceRef& r, const std::string& id) override {
@@ -132,6 +135,7 @@ class FaultyMetadataStore final : public MetadataStore {
   std::atomic<int> fail_at_{0};
   std::atomic<bool> fail_all_{false};
   std::atomic<int> failed_{0};
+  std::atomic<bool> fail_claims_{false};
 };
 
 }  // namespace eas::storage::testing

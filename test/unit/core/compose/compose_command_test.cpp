@@ -27,6 +27,7 @@
 #include "core/status_map.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
+#include "storage/testing/faulty_metadata_store.h"
 
 namespace cm = eas::wbxml::tags::ComposeMail;
 namespace asb = eas::wbxml::tags::AirSyncBase;
@@ -676,6 +677,19 @@ TEST_CASE("a failure after the claim releases the ClientId; a store error is 110
   good.client_id = "c9";
   CHECK(env.run(K::kSendMail, "14.1", good.encode(), {}).body.empty());
   CHECK(env.smtp.sent.size() == 2);
+
+  // The store cannot claim: 110, nothing sent; once it can, the same ClientId goes.
+  auto inner = storage::openMetadataStore("sqlite:" + env.dir + "/eas.db");
+  REQUIRE(inner.ok());
+  storage::testing::FaultyMetadataStore faulty(std::move(*inner));
+  faulty.failClientIdClaims(true);
+  env.services.store = &faulty;
+  good.client_id = "c10";
+  CHECK(env.run(K::kSendMail, "14.1", good.encode(), {}).status == 110);
+  CHECK(env.smtp.sent.size() == 2);
+  faulty.failClientIdClaims(false);
+  CHECK(env.run(K::kSendMail, "14.1", good.encode(), {}).body.empty());
+  CHECK(env.smtp.sent.size() == 3);
 }
 
 namespace {
