@@ -1381,3 +1381,26 @@ TEST_CASE("16.x Drafts: a Send that cannot go answers its status and keeps the d
   CHECK(ir.responses == std::vector<std::pair<std::string, int>>{{"1:" + std::to_string(u), 6}});
   CHECK(d.smtp.sent.size() == 1);
 }
+
+TEST_CASE("16.x Drafts: attachment Content as base64 text (the XML form) is decoded; bad base64 is 6",
+          "[sync][device][drafts]") {
+  DraftsEnv d;
+  const std::string bytes("\x01\x02\x03 text form \xfe", 15);
+  Reply r = d.run([&](wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "t1").start(as::ApplicationData);
+    fields(w, "bob@example.test", "text content");
+    w.start(asb::Attachments).start(asb::Add).element(asb::ClientId, "a1").element(asb::DisplayName, "t.bin");
+    w.element(asb::Method, "1").element(asb::Content, b64(bytes)).end().end();
+    w.end().end();
+    w.start(as::Add).element(as::ClientId, "t2").start(as::ApplicationData);
+    fields(w, "bob@example.test", "bad content");
+    w.start(asb::Attachments).start(asb::Add).element(asb::ClientId, "a1").element(asb::DisplayName, "t.bin");
+    w.element(asb::Method, "1").element(asb::Content, "not*base64!").end().end();
+    w.end().end();
+  });
+  REQUIRE(r.colls[0].responses.size() == 2);
+  CHECK(r.colls[0].responses[0].second == 1);
+  CHECK(r.colls[0].responses[1] == std::pair<std::string, int>{"t2", 6});
+  REQUIRE(d.drafts().size() == 1);
+  CHECK(d.drafts()[0].bytes.find(b64(bytes)) != std::string::npos);
+}
