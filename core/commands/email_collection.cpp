@@ -1,9 +1,12 @@
 #include "core/commands/email_collection.h"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <set>
 
+#include "core/commands/provision_command.h"
+#include "core/commands/sync_request.h"
 #include "core/items/email_item.h"
 #include "core/sync/email_window.h"
 
@@ -28,6 +31,29 @@ std::optional<std::int64_t> stricterCutoff(std::optional<std::int64_t> a,
   if (!a) return b;
   if (!b) return a;
   return std::max(*a, *b);
+}
+
+std::optional<std::int64_t> policyEmailCutoff(storage::MetadataStore& store,
+                                              const storage::DeviceRef& ref, std::int64_t now) {
+  auto policies = store.effectivePolicies(domainOf(ref.user), ref.user, ref.device_id);
+  if (!policies.ok()) return std::nullopt;
+  auto it = policies->find("MaxEmailAgeFilter");
+  if (it == policies->end()) return std::nullopt;
+  int v = 0;
+  const std::string& text = it->second.value;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return emailFilterCutoff(v, now);
+}
+
+std::optional<int> stickyFilterType(storage::MetadataStore& store, const storage::DeviceRef& ref,
+                                    const std::string& collection_id) {
+  auto cached = store.getRequestCache(ref, std::string(kSyncCacheName));
+  if (!cached.ok()) return std::nullopt;
+  for (const CachedCollection& c : decodeSyncCache(*cached))
+    if (c.params.collection_id == collection_id && c.params.has_options)
+      return c.params.options.filter_type;
+  return std::nullopt;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/backends/mail_backend.h"
 #include "core/base/status.h"
@@ -25,6 +26,22 @@ std::optional<std::int64_t> emailFilterCutoff(int filter_type, std::int64_t now)
 // and the policy's "past mail items".
 std::optional<std::int64_t> stricterCutoff(std::optional<std::int64_t> a,
                                            std::optional<std::int64_t> b);
+
+// The Sync request cache's name in the store (core/commands/sync_request.h
+// has its format).
+inline constexpr std::string_view kSyncCacheName = "sync";
+
+// The "past mail items" policy (MaxEmailAgeFilter, a FilterType value) in
+// effect for the device, as a cutoff; nullopt when none is set or the
+// policies cannot be read (the device's own filter then applies alone).
+std::optional<std::int64_t> policyEmailCutoff(storage::MetadataStore& store,
+                                              const storage::DeviceRef& ref, std::int64_t now);
+
+// The FilterType the device's next Sync of `collection_id` applies: the one
+// of its last Sync that had Options (the Sync request cache); nullopt = all
+// mail. For commands that carry none (Ping; GetItemEstimate without one).
+std::optional<int> stickyFilterType(storage::MetadataStore& store, const storage::DeviceRef& ref,
+                                    const std::string& collection_id);
 
 // changesSince(folder, state's watermark, state's items), with the added
 // messages older than `cutoff` left out (UID SEARCH SINCE). Flag changes

@@ -40,8 +40,6 @@ struct CollectionQuery {
 
 // Where Sync keeps each collection's sticky Options, and the policy that
 // bounds every FilterType (core/commands/sync_command.cpp).
-constexpr std::string_view kSyncCacheName = "sync";
-constexpr std::string_view kMaxEmailAgePolicy = "MaxEmailAgeFilter";
 
 bool parseNumber(std::string_view text, std::uint64_t* out) {
   if (text.empty() || text.size() > 19) return false;
@@ -97,18 +95,6 @@ struct Estimate {
   std::uint64_t count = 0;
 };
 
-// The FilterType the next Sync of this collection applies: the one sent in
-// the last Sync that had Options (the request cache), absent = all mail.
-std::optional<int> stickyFilter(storage::MetadataStore& store, const storage::DeviceRef& ref,
-                                const std::string& collection_id) {
-  auto cached = store.getRequestCache(ref, std::string(kSyncCacheName));
-  if (!cached.ok()) return std::nullopt;
-  for (const CachedCollection& c : decodeSyncCache(*cached))
-    if (c.params.collection_id == collection_id && c.params.has_options)
-      return c.params.options.filter_type;
-  return std::nullopt;
-}
-
 // The ConversationMode the last Sync of this collection sent (cached).
 bool stickyConversationMode(storage::MetadataStore& store, const storage::DeviceRef& ref,
                             const std::string& collection_id) {
@@ -117,18 +103,6 @@ bool stickyConversationMode(storage::MetadataStore& store, const storage::Device
   for (const CachedCollection& c : decodeSyncCache(*cached))
     if (c.params.collection_id == collection_id) return c.params.conversation_mode;
   return false;
-}
-
-// The policy's "past mail items" bound, as Sync reads it.
-std::optional<std::int64_t> policyCutoff(storage::MetadataStore& store,
-                                         const storage::DeviceRef& ref, std::int64_t now) {
-  auto policies = store.effectivePolicies(domainOf(ref.user), ref.user, ref.device_id);
-  if (!policies.ok()) return std::nullopt;
-  auto it = policies->find(std::string(kMaxEmailAgePolicy));
-  if (it == policies->end()) return std::nullopt;
-  std::uint64_t v = 0;
-  if (!parseNumber(it->second.value, &v) || v > 8) return std::nullopt;
-  return emailFilterCutoff(static_cast<int>(v), now);
 }
 
 class GetItemEstimateCommand final : public Command {
@@ -177,9 +151,9 @@ class GetItemEstimateCommand final : public Command {
           e.status = kInvalidSyncKey;
         } else {
           if (!mail) mail = provider->open(req.login, req.password);
-          if (!policy) policy = policyCutoff(*store, ref, now);
+          if (!policy) policy = policyEmailCutoff(*store, ref, now);
           const std::optional<int> filter =
-              q.filter_type ? q.filter_type : stickyFilter(*store, ref, q.collection_id);
+              q.filter_type ? q.filter_type : stickyFilterType(*store, ref, q.collection_id);
           const std::optional<std::int64_t> cutoff = stricterCutoff(
               filter ? emailFilterCutoff(*filter, now) : std::nullopt, *policy);
           // As Sync: ConversationMode pulls older mail of a thread in the window in.

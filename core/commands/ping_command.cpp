@@ -58,6 +58,8 @@ class FolderCheck {
   Result<CheckResult> run() const {
     CheckResult out;
     std::unique_ptr<backend::MailBackend> mail;
+    const std::int64_t now = (services_.clock ? services_.clock : &Clock::real())->unixSeconds();
+    std::optional<std::optional<std::int64_t>> policy;  // read once, when needed
     for (const Watched& f : folders_) {
       if (!f.mail) continue;
       auto where = services_.store->lookupSyncKey(ref_, f.id, 0);
@@ -70,7 +72,13 @@ class FolderCheck {
         return state.status();
       }
       if (!mail) mail = services_.mail->open(login_, password_);
-      auto changes = pendingEmailChanges(*mail, f.backend_id, state->state, std::nullopt);
+      // As the device's next Sync filters: an old message it will not be
+      // sent must not end the Ping with 2.
+      if (!policy) policy = policyEmailCutoff(*services_.store, ref_, now);
+      const std::optional<int> filter = stickyFilterType(*services_.store, ref_, f.id);
+      const std::optional<std::int64_t> cutoff =
+          stricterCutoff(filter ? emailFilterCutoff(*filter, now) : std::nullopt, *policy);
+      auto changes = pendingEmailChanges(*mail, f.backend_id, state->state, cutoff);
       if (!changes.ok()) {
         const std::string why(changes.status().reason());
         if (why == "imap.uidvalidity_changed") {

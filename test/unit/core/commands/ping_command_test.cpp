@@ -18,6 +18,7 @@
 
 #include "core/backends/mail_backend.h"
 #include "core/commands/ping_request.h"
+#include "core/commands/sync_request.h"
 #include "core/commands/provision_command.h"
 #include "core/commands/push.h"
 #include "fcgi/runtime/parking_lot.h"
@@ -35,6 +36,9 @@ namespace {
 struct FakeMail {
   std::mutex mu;
   std::map<std::string, Result<backend::Changes>> changes;
+  // UID SEARCH SINCE answers per folder (absent: the search fails).
+  std::map<std::string, std::vector<std::uint32_t>> since;
+  std::vector<std::int64_t> searched_since;  // the cutoffs asked for
   int calls = 0;
   void set(const std::string& folder, Result<backend::Changes> c) {
     std::lock_guard<std::mutex> lock(mu);
@@ -70,9 +74,13 @@ class FakeBackend final : public backend::MailBackend {
     return no();
   }
   Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override { return no(); }
-  Result<std::vector<std::uint32_t>> searchMessages(const std::string&,
-                                                    const backend::SearchCriteria&) override {
-    return no();
+  Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
+                                                    const backend::SearchCriteria& c) override {
+    std::lock_guard<std::mutex> lock(m_.mu);
+    auto it = m_.since.find(folder);
+    if (it == m_.since.end() || !c.since) return no();
+    m_.searched_since.push_back(*c.since);
+    return it->second;
   }
   Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
     return no();
@@ -552,4 +560,47 @@ TEST_CASE("ping through the worker's parking lot: notify() wakes it with 2, hear
   lot.shutdown();
   REQUIRE(fourth->wait(1));
   CHECK(readReply(fourth->replies[0]).status == 1);
+}
+
+TEST_CASE("ping: an added message older than the device's FilterType does not end the Ping",
+          "[ping]") {
+  Env env;
+  env.folderSync();
+  env.synced("6");
+  const std::int64_t now = env.clock.unixSeconds();
+  // The device's last Sync of 6 asked for 1 day of mail (the request cache).
+  commands::CachedCollection cc;
+  cc.params.collection_id = "6";
+  cc.params.has_options = true;
+  cc.params.options.filter_type = 1;
+  REQUIRE(env.store->putRequestCache(env.ref, "sync", commands::encodeSyncCache({cc})).ok());
+
+  backend::Changes old_mail;
+  old_mail.added = {42};
+  env.mail.set("Work", old_mail);
+  env.mail.since["Work"] = {};  // 42 is older than the cutoff
+  const std::string body = pingBody(480, {{"6", "Email"}});
+  Answer quiet = env.ping(&body);
+  CHECK(quiet.parked);
+  REQUIRE(env.mail.searched_since.size() == 1);
+  CHECK(env.mail.searched_since[0] == now - 86400);
+
+  // Inside the window it counts.
+  env.mail.since["Work"] = {42};
+  Answer found = env.ping(&body);
+  CHECK(found.status == 2);
+  CHECK(found.folders == std::vector<std::string>{"6"});
+
+  // The policy's "past mail items" is stricter than the device's 6 months.
+  cc.params.options.filter_type = 7;
+  REQUIRE(env.store->putRequestCache(env.ref, "sync", commands::encodeSyncCache({cc})).ok());
+  storage::PolicySetting p;
+  p.level = storage::PolicyLevel::kGlobal;
+  p.key = "MaxEmailAgeFilter";
+  p.value = "3";  // one week
+  REQUIRE(env.store->setPolicy(p).ok());
+  env.mail.searched_since.clear();
+  (void)env.ping(&body);
+  REQUIRE(env.mail.searched_since.size() == 1);
+  CHECK(env.mail.searched_since[0] == now - 7 * 86400);
 }
