@@ -35,11 +35,8 @@ constexpr int kIncompleteRequest = 13;
 constexpr int kInvalidInterval = 14;
 constexpr int kRetry = 16;
 
-constexpr std::string_view kCacheName = "sync";
 constexpr std::size_t kMaxCachedCollections = 300;
 constexpr std::size_t kMaxCategoriesSent = 300;  // as the item encoder
-// The policy key of the "past mail items" limit (a FilterType value).
-constexpr std::string_view kMaxEmailAgePolicy = "MaxEmailAgeFilter";
 
 bool parseKey(std::string_view text, std::uint64_t* out) {
   if (text.empty() || text.size() > 20) return false;
@@ -49,11 +46,6 @@ bool parseKey(std::string_view text, std::uint64_t* out) {
 
 bool isMailFolderType(int type) {
   return type == 2 || type == 3 || type == 4 || type == 5 || type == 6 || type == 12;
-}
-
-std::string domainOf(const std::string& login) {
-  const std::size_t at = login.rfind('@');
-  return at == std::string::npos ? std::string() : login.substr(at + 1);
 }
 
 CommandReply topStatus(int status, std::optional<int> limit = std::nullopt) {
@@ -117,7 +109,7 @@ class SyncRun {
     // The cache: what an empty or Partial request repeats, and each
     // collection's sticky Options.
     std::string old_cache;
-    if (auto cached = store_.getRequestCache(ref_, std::string(kCacheName)); cached.ok()) {
+    if (auto cached = store_.getRequestCache(ref_, std::string(kSyncCacheName)); cached.ok()) {
       old_cache = std::move(*cached);
     } else if (cached.status().reason() != "store.not_found") {
       log::warn("sync: request cache user=" + req_.login + " " + cached.status().toString());
@@ -276,15 +268,7 @@ class SyncRun {
   std::optional<std::int64_t> policyCutoff() {
     if (policy_read_) return policy_cutoff_;
     policy_read_ = true;
-    auto policies = store_.effectivePolicies(domainOf(req_.login), req_.login, ref_.device_id);
-    if (!policies.ok()) return std::nullopt;  // no policy readable: the device's filter alone
-    auto it = policies->find(std::string(kMaxEmailAgePolicy));
-    if (it == policies->end()) return std::nullopt;
-    int v = 0;
-    const std::string& text = it->second.value;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-    policy_cutoff_ = emailFilterCutoff(v, now());
+    policy_cutoff_ = policyEmailCutoff(store_, ref_, now());
     return policy_cutoff_;
   }
 
@@ -623,7 +607,7 @@ class SyncRun {
     }
     std::string text = encodeSyncCache(next);
     if (text == old_text) return;  // the usual case: no store write
-    if (Status s = store_.putRequestCache(ref_, std::string(kCacheName), text); !s.ok())
+    if (Status s = store_.putRequestCache(ref_, std::string(kSyncCacheName), text); !s.ok())
       log::warn("sync: request cache not saved user=" + req_.login + " " + s.toString());
   }
 
