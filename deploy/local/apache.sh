@@ -15,6 +15,8 @@
 # socket, that user must be able to connect to it: use TCP then.
 # stop: `apache2 -k stop` with our config, then the pid file; never a name.
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 die() { echo "apache.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: apache.sh start <base-dir> <fastcgi-address> [port] | stop <base-dir>"
@@ -28,22 +30,7 @@ pidfile=$base/apache.pid
 APACHE=${APACHE:-/usr/sbin/apache2}
 MODS=${APACHE_MODULES:-/usr/lib/apache2/modules}
 
-pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
 
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# A pid that exited but was not reaped yet (a zombie) counts as stopped.
-running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 stop() {
   if pid_alive; then

@@ -33,6 +33,8 @@
 #
 # stop uses `doveadm -c CONF stop`, then the pid file; never a process name.
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 die() { echo "dovecot.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: dovecot.sh start|stop <base-dir> [users-file]"
@@ -44,8 +46,6 @@ base=$(cd "$base" && pwd)
 conf=$base/dovecot.conf
 rundir=$base/run          # dovecot's base_dir: master.pid and internal sockets
 pidfile=$rundir/master.pid
-
-pid_alive() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
 stop() {
   [ -f "$conf" ] || { echo "dovecot.sh: nothing to stop in $base"; return 0; }
@@ -65,19 +65,6 @@ stop() {
     echo "dovecot.sh: not running"
   fi
   rm -f "$pidfile"
-}
-
-# A TCP port on 127.0.0.1 nobody listens on.
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
 }
 
 # True when the server on $1 answers with an IMAP greeting.

@@ -18,6 +18,8 @@
 # $EAS_EASCTL_BIN, else policies/easctl of the build eas-fcgi comes from.
 # stop sends SIGTERM (drain) to the pid in the pid file, SIGKILL after 60 s.
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 die() { echo "eas-fcgi.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: eas-fcgi.sh start <base-dir> [section.key=value ...] | stop <base-dir>"
@@ -32,11 +34,6 @@ pidfile=$base/eas-fcgi.pid
 logfile=$base/eas-fcgi.log
 bin=${EAS_FCGI_BIN:-$top/build/fcgi/eas-fcgi}
 easctl=${EAS_EASCTL_BIN:-$(dirname "$bin")/../policies/easctl}
-
-pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
-
-# A pid that exited but was not reaped yet (a zombie) counts as stopped.
-running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 stop() {
   if pid_alive; then

@@ -19,6 +19,8 @@
 # stop sends TERM to the pid in the pid file (then KILL after 30 s); never a
 # process name.
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 die() { echo "mariadb.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: mariadb.sh start|stop <base-dir>"
@@ -31,8 +33,6 @@ admin_cnf=$base/admin.cnf
 pidfile=$base/mariadbd.pid
 sock=$base/mysqld.sock
 datadir=$base/data
-
-pid_alive() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
 stop() {
   rm -f "$base/env"
@@ -52,19 +52,6 @@ stop() {
     echo "mariadb.sh: not running"
   fi
   rm -f "$pidfile"
-}
-
-# A TCP port on 127.0.0.1 nobody listens on.
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
 }
 
 start() {

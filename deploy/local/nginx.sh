@@ -14,6 +14,8 @@
 # Without [port] a free one is chosen. stop uses `nginx -s quit`, then the
 # pid file; never a process name.
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 die() { echo "nginx.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: nginx.sh start <base-dir> <fastcgi-address> [port] | stop <base-dir>"
@@ -26,22 +28,7 @@ conf=$base/nginx.conf
 pidfile=$base/nginx.pid
 NGINX=${NGINX:-nginx}
 
-pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
 
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# A pid that exited but was not reaped yet (a zombie) counts as stopped.
-running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 stop() {
   if pid_alive; then

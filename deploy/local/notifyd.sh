@@ -19,6 +19,8 @@
 # The binary is $EAS_NOTIFYD_BIN, else build/fcgi/eas-notifyd of this checkout.
 # stop sends SIGTERM to the pid in the pid file (SIGKILL after 10 s).
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 die() { echo "notifyd.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: notifyd.sh start|stop|restart <base-dir> [udp-port]"
@@ -34,9 +36,6 @@ sock=$base/notifyd.sock
 secret=$base/notify.secret
 portfile=$base/udp.port
 bin=${EAS_NOTIFYD_BIN:-$top/build/fcgi/eas-notifyd}
-
-running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-pid_alive() { [ -s "$pidfile" ] && running "$(cat "$pidfile")"; }
 
 stop() {
   if pid_alive; then

@@ -10,6 +10,8 @@
 # of the Dovecot env. TCP rather than a unix socket: Apache's children run
 # as www-data when started as root (see deploy/local/apache.sh).
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/../../../deploy/local/lib.sh"
 die() { echo "apache_fixture.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: apache_fixture.sh start <run-dir> <dovecot-env> <eas-fcgi> | stop <run-dir>"
 cmd=$1
@@ -17,18 +19,6 @@ run=$2
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 mkdir -p "$run"
 run=$(cd "$run" && pwd)
-
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
 
 stop() {
   "$top/deploy/local/apache.sh" stop "$run/apache" || true

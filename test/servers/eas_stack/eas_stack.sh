@@ -24,6 +24,8 @@
 # address of its own in 127.0.0.0/8 (e.g. curl --interface 127.0.0.23) so
 # that it does not lock out the tests that run after it.
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/../../../deploy/local/lib.sh"
 die() { echo "eas_stack.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: eas_stack.sh start <run-dir> <dovecot-env> <eas-fcgi> | stop <run-dir>"
 cmd=$1
@@ -36,18 +38,6 @@ max_failures=4
 window=30
 lockout=5
 cache_ttl=60
-
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
 
 stop() {
   "$top/deploy/local/nginx.sh" stop "$run/nginx" || true
