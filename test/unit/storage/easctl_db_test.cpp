@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "storage/metadata_store.h"
+#include "storage/sql/schema.h"
+#include "storage/sqlite/sqlite_connection.h"
 #include "storage/store_admin.h"
 #include "test/unit/storage/easctl_runner.h"
 #include "test/unit/storage/store_harness.h"
@@ -22,6 +24,40 @@ TEST_CASE("easctl db upgrade creates the schema workers need", "[easctl]") {
   r = runEasctl("db upgrade --store '" + url + "'");
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("up to date") != std::string::npos);
+}
+
+TEST_CASE("easctl db upgrade takes a real version-1 store to the current schema", "[easctl]") {
+  auto h = makeHarness("easctl-v1");
+  const std::string path = h->url().substr(std::string("sqlite:").size()) + ".v1";
+  {
+    // A store exactly as version 1 of the code left it: no client_ids table
+    // (and a row, bytes as the store writes them, that must survive).
+    auto conn = eas::storage::sqlite::openSqliteConnection(path);
+    REQUIRE(conn.ok());
+    const auto& v1 = eas::storage::sql::migrations().at(0);
+    REQUIRE(v1.version == 1);
+    for (const std::string& stmt : v1.sqlite) REQUIRE((*conn)->exec(stmt).ok());
+    REQUIRE((*conn)->exec("CREATE TABLE schema_version (version INTEGER NOT NULL)").ok());
+    REQUIRE((*conn)->exec("INSERT INTO schema_version (version) VALUES (1)").ok());
+    REQUIRE((*conn)->exec("INSERT INTO request_cache (user_name, device_id, name, value) VALUES "
+                          "(CAST('anna@example.test' AS BLOB), CAST('D1' AS BLOB), "
+                          "CAST('sync' AS BLOB), CAST('kept' AS BLOB))")
+                .ok());
+    REQUIRE_FALSE((*conn)->exec("SELECT COUNT(*) FROM client_ids").ok());
+  }
+  const std::string url = "sqlite:" + path;
+  CHECK(openMetadataStore(url).status().reason() == "store.schema_outdated");
+  auto r = runEasctl("db upgrade --store '" + url + "'");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("schema version 1 -> " + std::to_string(knownSchemaVersion())) !=
+        std::string::npos);
+  auto store = openMetadataStore(url);
+  REQUIRE(store.ok());
+  const DeviceRef ref{"anna@example.test", "D1"};
+  CHECK((*store)->getRequestCache(ref, "sync").value() == "kept");
+  CHECK((*store)->claimClientId(ref, "first", 64).value() == true);
+  CHECK((*store)->claimClientId(ref, "first", 64).value() == false);
 }
 
 TEST_CASE("easctl db reset needs the confirmation flag", "[easctl]") {
