@@ -1404,3 +1404,35 @@ TEST_CASE("16.x Drafts: attachment Content as base64 text (the XML form) is deco
   REQUIRE(d.drafts().size() == 1);
   CHECK(d.drafts()[0].bytes.find(b64(bytes)) != std::string::npos);
 }
+
+TEST_CASE("16.x Drafts: a Change that edits the draft and sends it sends the edited version",
+          "[sync][device][drafts]") {
+  DraftsEnv d;
+  const std::string file = "kept attachment";
+  d.run([&](wbxml::Writer& w) {
+    w.start(as::Add).element(as::ClientId, "e1").start(as::ApplicationData);
+    fields(w, "bob@example.test", "first version");
+    w.start(asb::Attachments);
+    attachment(w, "a1", "k.bin", file);
+    w.end().end().end();
+  });
+  REQUIRE(d.drafts().size() == 1);
+  const std::string sid = "4:" + std::to_string(d.drafts()[0].uid);
+  Reply r = d.run([&](wbxml::Writer& w) {
+    w.start(as::Change).element(as::ServerId, sid).start(as::ApplicationData);
+    w.element(em::To, "erin@example.test").element(em::Subject, "second version");
+    w.end();
+    w.empty(em2::Send).end();
+  });
+  CHECK(r.colls[0].responses.empty());
+  REQUIRE(d.smtp.sent.size() == 1);
+  CHECK(d.smtp.sent[0].recipients == std::vector<std::string>{"erin@example.test"});
+  CHECK(d.smtp.sent[0].message.find("second version") != std::string::npos);
+  CHECK(d.smtp.sent[0].message.find("first version") == std::string::npos);
+  CHECK(d.smtp.sent[0].message.find(b64(file)) != std::string::npos);  // kept, then sent
+  CHECK(d.smtp.sent[0].message.find(b64("draft text")) != std::string::npos);  // Body omitted: kept
+  CHECK(d.drafts().empty());
+  CHECK(d.sentBox().size() == 1);
+  CHECK(r.colls[0].deletes == std::vector<std::string>{sid});
+  CHECK(r.colls[0].adds.empty());  // the edited draft went out: nothing new to add
+}
