@@ -25,38 +25,24 @@
 # stop uses `postfix -c <conf> stop`, then the master's pid file; never a
 # process name.
 set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 die() { echo "postfix.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: postfix.sh start <run-dir> <dovecot-env> [--port N] [--tls] [name=value ...] | stop <run-dir>"
 cmd=$1
 run=$2
 domain=example.test
 
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if port_free "$port" && [[ " $* " != *" $port "* ]]; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
-
-port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
-
 paths() {
   conf=$run/conf
   pidfile=$run/queue/pid/master.pid
 }
 
-running() { [ -s "$pidfile" ] && kill -0 "$(tr -d ' ' <"$pidfile")" 2>/dev/null; }
-
 stop() {
   [ -d "$run" ] || { echo "postfix.sh: nothing to stop in $run"; return 0; }
   run=$(cd "$run" && pwd)
   paths
-  if running; then
+  if pid_alive; then
     local pid
     pid=$(tr -d ' ' <"$pidfile")
     postfix -c "$conf" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
