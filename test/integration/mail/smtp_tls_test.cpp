@@ -18,6 +18,7 @@
 #include "core/backends/smtp/smtp_submitter.h"
 #include "core/commands/compose_command.h"
 #include "test/integration/common/env_file.h"
+#include "test/integration/common/test_client.h"
 
 namespace {
 
@@ -265,4 +266,31 @@ TEST_CASE_METHOD(Fixture, "the plain loopback port still takes mail without AUTH
   const std::string subj = subject("loopback");
   REQUIRE(send(o, mail(subj)).ok());
   CHECK(inBobsInbox(subj).size() == 1);
+}
+
+TEST_CASE_METHOD(Fixture, "a device's SendMail through eas-fcgi goes out over STARTTLS as the device user",
+                 "[smtp][tls][sendmail]") {
+  // The smtp_submission_stack fixture: [smtp] tls = starttls, the run's CA,
+  // authenticate = true on the submission port (no relaying without AUTH).
+  const EnvFile stack = EnvFile::loadFixture("smtp_submission_stack");
+  eas::testing::TestClient client(stack.get("EAS_URL"));
+  const std::string subj = subject("device");
+  const std::size_t log_before = postfixLog().size();
+  eas::testing::EasRequest r;
+  r.cmd = "SendMail";
+  r.user = alice;
+  r.password = alice_pass;
+  r.device_id = "SMTPTLS" + tag;
+  r.protocol_version = "12.1";
+  r.content_type = "message/rfc822";
+  r.extra_query = "SaveInSent=F";
+  r.body = mail(subj).message;
+  const eas::testing::HttpReply reply = client.post(r);
+  INFO(reply.status << " " << reply.error << " " << reply.body);
+  REQUIRE(reply.status == 200);
+  CHECK(reply.body.empty());
+  REQUIRE(inBobsInbox(subj).size() == 1);
+  const std::string log = postfixLog().substr(log_before);
+  CHECK(log.find("postfix/submission/smtpd") != std::string::npos);
+  CHECK(log.find("sasl_username=" + alice) != std::string::npos);
 }

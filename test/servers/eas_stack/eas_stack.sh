@@ -2,7 +2,7 @@
 # The eas_stack test fixture: eas-fcgi (pointing at the fixture Dovecot)
 # behind nginx on 127.0.0.1.
 #
-#   eas_stack.sh start <run-dir> <dovecot-env> <eas-fcgi-binary> [<postfix-env>]
+#   eas_stack.sh start <run-dir> <dovecot-env> <eas-fcgi-binary> [<postfix-env> [section.key=value ...]]
 #   eas_stack.sh stop  <run-dir>
 #
 # Writes <run-dir>/env (one KEY=VALUE a line, safe to `source`):
@@ -47,6 +47,7 @@ stop() {
 
 start() {
   local dovecot_env=${1:?dovecot env} bin=${2:?eas-fcgi binary} postfix_env=${3:-}
+  local overrides=("${@:4}")  # eas-fcgi.sh section.key=value, after ours (they win)
   [ -r "$dovecot_env" ] || die "no Dovecot env at $dovecot_env (the dovecot fixture must run first)"
   local imap_host imap_port
   imap_host=$(sed -n 's/^IMAP_HOST=//p' "$dovecot_env")
@@ -79,7 +80,7 @@ start() {
     "autodiscover.protocol.imap=IMAP $imap_host $imap_port %u off" \
     store.url="sqlite:$run/eas-fcgi/eas.db" \
     push.notify_socket="$notify_socket" \
-    push.min_heartbeat_seconds=2 "${smtp_args[@]}"
+    push.min_heartbeat_seconds=2 "${smtp_args[@]}" "${overrides[@]}"
   local sock
   sock=$(sed -n 's/^EAS_FCGI_SOCKET=//p' "$run/eas-fcgi/env")
   "$top/deploy/local/nginx.sh" start "$run/nginx" "unix:$sock" "$port" || {
