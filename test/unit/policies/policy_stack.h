@@ -26,6 +26,7 @@
 #include "policies/gates.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 namespace {
 
@@ -64,59 +65,12 @@ class OkCommand final : public eas::commands::Command {
 inline std::unique_ptr<eas::commands::Command> makeOk() { return std::make_unique<OkCommand>(); }
 
 // A mail server with a fixed folder list, for the real FolderSync.
-class FakeFolders final : public eas::backend::MailBackend {
+class FakeFolders final : public eas::testing::UnsupportedMailBackend {
  public:
   explicit FakeFolders(std::vector<eas::backend::FolderInfo> folders) : folders_(std::move(folders)) {}
   eas::Result<std::vector<eas::backend::FolderInfo>> listFolders() override { return folders_; }
-  eas::Result<eas::backend::FolderState> folderState(const std::string&) override { return no(); }
-  eas::Result<eas::backend::Changes> changesSince(const std::string&, const eas::backend::Watermark&,
-                                                  const std::vector<eas::backend::KnownItem>&) override {
-    return no();
-  }
-  eas::Result<std::vector<eas::backend::MessageData>> fetchMessages(
-      const std::string&, const std::vector<std::uint32_t>&,
-      const eas::backend::FetchRequest&) override {
-    return no();
-  }
-  eas::Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&,
-                                     std::uint32_t, std::optional<std::uint32_t>) override {
-    return no();
-  }
-  eas::Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override {
-    return no();
-  }
-  eas::Result<std::vector<std::uint32_t>> searchMessages(const std::string&,
-                                                         const eas::backend::SearchCriteria&) override {
-    return no();
-  }
-  Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
-                     const std::vector<std::string>&, const std::vector<std::string>&) override {
-    return no();
-  }
-  eas::Result<std::vector<std::uint32_t>> moveMessages(const std::string&,
-                                                       const std::vector<std::uint32_t>&,
-                                                       const std::string&) override {
-    return no();
-  }
-  Status deleteMessages(const std::string&, const std::vector<std::uint32_t>&) override {
-    return no();
-  }
-  eas::Result<std::uint32_t> appendMessage(const std::string&, std::string_view,
-                                           std::uint32_t) override {
-    return no();
-  }
-  Status createFolder(const std::string&) override { return no(); }
-  Status renameFolder(const std::string&, const std::string&) override { return no(); }
-  Status deleteFolder(const std::string&) override { return no(); }
 
  private:
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
   std::vector<eas::backend::FolderInfo> folders_;
 };
 

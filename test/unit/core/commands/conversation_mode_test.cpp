@@ -10,6 +10,7 @@
 #include "core/backends/mail_backend.h"
 #include "core/commands/email_collection.h"
 #include "storage/metadata_store.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 using namespace eas;
 
@@ -23,9 +24,8 @@ struct Msg {
   std::int64_t internal = kNow;
 };
 
-// No `override` here: MailBackend is growing (setKeywords) while this is
-// written, and the fake must build with and without the new verb.
-class FakeBackend final : public backend::MailBackend {
+// Only the verbs ConversationMode uses; the rest answer fake.unsupported.
+class FakeBackend final : public eas::testing::UnsupportedMailBackend {
  public:
   std::map<std::uint32_t, Msg> msgs;
   std::vector<std::vector<std::uint32_t>> fetches;  // UIDs of every fetchMessages
@@ -33,10 +33,8 @@ class FakeBackend final : public backend::MailBackend {
   bool fail_fetch = false;
   std::uint32_t new_from = 0;  // as with CONDSTORE: only UIDs >= this are `added`
 
-  Result<std::vector<backend::FolderInfo>> listFolders() { return no(); }
-  Result<backend::FolderState> folderState(const std::string&) { return no(); }
   Result<backend::Changes> changesSince(const std::string&, const backend::Watermark&,
-                                        const std::vector<backend::KnownItem>& known) {
+                                        const std::vector<backend::KnownItem>& known) override {
     backend::Changes c;
     c.state.uidValidity = 1;
     c.state.uidNext = msgs.empty() ? 1 : msgs.rbegin()->first + 1;
@@ -49,7 +47,7 @@ class FakeBackend final : public backend::MailBackend {
   }
   Result<std::vector<backend::MessageData>> fetchMessages(const std::string&,
                                                           const std::vector<std::uint32_t>& uids,
-                                                          const backend::FetchRequest& what) {
+                                                          const backend::FetchRequest& what) override {
     fetches.push_back(uids);
     requests.push_back(what);
     if (fail_fetch) return Status::Unavailable("imap.unavailable", "fake down");
@@ -65,43 +63,14 @@ class FakeBackend final : public backend::MailBackend {
     }
     return out;
   }
-  Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&, std::uint32_t,
-                                std::optional<std::uint32_t>) {
-    return no();
-  }
-  Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) { return no(); }
   Result<std::vector<std::uint32_t>> searchMessages(const std::string&,
-                                                    const backend::SearchCriteria& c) {
+                                                    const backend::SearchCriteria& c) override {
     std::vector<std::uint32_t> out;
     for (const auto& [uid, m] : msgs)
       if ((!c.since || m.internal >= *c.since) && (!c.before || m.internal < *c.before))
         out.push_back(uid);
     return out;
   }
-  Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) {
-    return no();
-  }
-  Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) {
-    return no();
-  }
-  Result<std::vector<std::uint32_t>> moveMessages(const std::string&, const std::vector<std::uint32_t>&,
-                                                  const std::string&) {
-    return no();
-  }
-  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
-                     const std::vector<std::string>&, const std::vector<std::string>&) {
-    return no();
-  }
-  Status deleteMessages(const std::string&, const std::vector<std::uint32_t>&) { return no(); }
-  Result<std::uint32_t> appendMessage(const std::string&, std::string_view, std::uint32_t) {
-    return no();
-  }
-  Status createFolder(const std::string&) { return no(); }
-  Status renameFolder(const std::string&, const std::string&) { return no(); }
-  Status deleteFolder(const std::string&) { return no(); }
-
- private:
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
 };
 
 std::string hdr(const std::string& subject, const std::string& id, const std::string& refs = {},

@@ -18,6 +18,7 @@
 #include "core/commands/command.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 namespace eas::testing {
 
@@ -36,7 +37,7 @@ struct FakeMail {
   int part_fetches = 0;
 };
 
-class FakeBackend final : public backend::MailBackend {
+class FakeBackend final : public eas::testing::UnsupportedMailBackend {
  public:
   explicit FakeBackend(FakeMail& m) : m_(m) {}
   Result<std::vector<backend::FolderInfo>> listFolders() override {
@@ -137,20 +138,6 @@ class FakeBackend final : public backend::MailBackend {
       if (!c.since || msg.internal_date >= *c.since) out.push_back(uid);
     return out;
   }
-  Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
-                     const std::vector<std::string>&, const std::vector<std::string>&) override {
-    return no();
-  }
-  Result<std::vector<std::uint32_t>> moveMessages(const std::string&, const std::vector<std::uint32_t>&,
-                                                  const std::string&) override {
-    return no();
-  }
   Status deleteMessages(const std::string& folder, const std::vector<std::uint32_t>& uids) override {
     if (m_.down) return down();
     auto* box = find(folder);
@@ -158,11 +145,6 @@ class FakeBackend final : public backend::MailBackend {
     for (std::uint32_t uid : uids) box->erase(uid);
     return Status();
   }
-  Result<std::uint32_t> appendMessage(const std::string&, std::string_view, std::uint32_t) override {
-    return no();
-  }
-  Status createFolder(const std::string&) override { return no(); }
-  Status renameFolder(const std::string&, const std::string&) override { return no(); }
   Status deleteFolder(const std::string& name) override {
     if (!m_.folders.erase(name)) return noFolder();
     return Status();
@@ -173,7 +155,6 @@ class FakeBackend final : public backend::MailBackend {
     auto it = m_.folders.find(folder);
     return it == m_.folders.end() ? nullptr : &it->second;
   }
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
   static Status down() { return Status::Unavailable("imap.unavailable", "fake server down"); }
   static Status noFolder() { return Status::NotFound("imap.no_such_folder", "fake"); }
   FakeMail& m_;

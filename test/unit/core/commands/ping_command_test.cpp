@@ -24,6 +24,7 @@
 #include "fcgi/runtime/parking_lot.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 using namespace eas;
 namespace tp = eas::wbxml::tags::Ping;
@@ -51,11 +52,9 @@ struct FakeMail {
   }
 };
 
-class FakeBackend final : public backend::MailBackend {
+class FakeBackend final : public eas::testing::UnsupportedMailBackend {
  public:
   explicit FakeBackend(FakeMail& m) : m_(m) {}
-  Result<std::vector<backend::FolderInfo>> listFolders() override { return no(); }
-  Result<backend::FolderState> folderState(const std::string&) override { return no(); }
   Result<backend::Changes> changesSince(const std::string& folder, const backend::Watermark&,
                                         const std::vector<backend::KnownItem>&) override {
     std::lock_guard<std::mutex> lock(m_.mu);
@@ -64,16 +63,6 @@ class FakeBackend final : public backend::MailBackend {
     if (it == m_.changes.end()) return backend::Changes{};
     return it->second;
   }
-  Result<std::vector<backend::MessageData>> fetchMessages(const std::string&,
-                                                          const std::vector<std::uint32_t>&,
-                                                          const backend::FetchRequest&) override {
-    return no();
-  }
-  Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&, std::uint32_t,
-                                std::optional<std::uint32_t>) override {
-    return no();
-  }
-  Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override { return no(); }
   Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
                                                     const backend::SearchCriteria& c) override {
     std::lock_guard<std::mutex> lock(m_.mu);
@@ -82,30 +71,8 @@ class FakeBackend final : public backend::MailBackend {
     m_.searched_since.push_back(*c.since);
     return it->second;
   }
-  Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
-                     const std::vector<std::string>&, const std::vector<std::string>&) override {
-    return no();
-  }
-  Result<std::vector<std::uint32_t>> moveMessages(const std::string&, const std::vector<std::uint32_t>&,
-                                                  const std::string&) override {
-    return no();
-  }
-  Status deleteMessages(const std::string&, const std::vector<std::uint32_t>&) override { return no(); }
-  Result<std::uint32_t> appendMessage(const std::string&, std::string_view, std::uint32_t) override {
-    return no();
-  }
-  Status createFolder(const std::string&) override { return no(); }
-  Status renameFolder(const std::string&, const std::string&) override { return no(); }
-  Status deleteFolder(const std::string&) override { return no(); }
 
  private:
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
   FakeMail& m_;
 };
 

@@ -28,6 +28,7 @@
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
 #include "storage/testing/faulty_metadata_store.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 namespace cm = eas::wbxml::tags::ComposeMail;
 namespace asb = eas::wbxml::tags::AirSyncBase;
@@ -44,7 +45,7 @@ struct Mailbox {
   bool sent_folder = true;
 };
 
-class FakeBackend final : public backend::MailBackend {
+class FakeBackend final : public eas::testing::UnsupportedMailBackend {
  public:
   explicit FakeBackend(Mailbox& m) : m_(m) {}
   Result<std::vector<backend::FolderInfo>> listFolders() override {
@@ -62,59 +63,25 @@ class FakeBackend final : public backend::MailBackend {
     }
     return out;
   }
-  Result<backend::FolderState> folderState(const std::string&) override { return no(); }
-  Result<backend::Changes> changesSince(const std::string&, const backend::Watermark&,
-                                        const std::vector<backend::KnownItem>&) override {
-    return no();
-  }
-  Result<std::vector<backend::MessageData>> fetchMessages(const std::string&,
-                                                          const std::vector<std::uint32_t>&,
-                                                          const backend::FetchRequest&) override {
-    return no();
-  }
-  Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&, std::uint32_t,
-                                std::optional<std::uint32_t>) override {
-    return no();
-  }
   Result<std::string> fetchFullMessage(const std::string& folder, std::uint32_t uid) override {
     if (m_.down) return Status::Unavailable("imap.unavailable", "down");
     auto it = m_.messages.find({folder, uid});
     if (it == m_.messages.end()) return Status::NotFound("imap.no_such_message", "gone");
     return it->second;
   }
-  Result<std::vector<std::uint32_t>> searchMessages(const std::string&,
-                                                    const backend::SearchCriteria&) override {
-    return no();
-  }
   Status setFlags(const std::string& folder, const std::vector<std::uint32_t>& uids,
                   std::uint32_t flags) override {
     for (std::uint32_t u : uids) m_.flags[{folder, u}] |= flags;
     return Status::Ok();
   }
-  Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
-                     const std::vector<std::string>&, const std::vector<std::string>&) override {
-    return no();
-  }
-  Result<std::vector<std::uint32_t>> moveMessages(const std::string&, const std::vector<std::uint32_t>&,
-                                                  const std::string&) override {
-    return no();
-  }
-  Status deleteMessages(const std::string&, const std::vector<std::uint32_t>&) override { return no(); }
   Result<std::uint32_t> appendMessage(const std::string& folder, std::string_view message,
                                       std::uint32_t flags) override {
     m_.appended.emplace_back(folder, std::string(message));
     m_.append_flags.push_back(flags);
     return static_cast<std::uint32_t>(m_.appended.size());
   }
-  Status createFolder(const std::string&) override { return no(); }
-  Status renameFolder(const std::string&, const std::string&) override { return no(); }
-  Status deleteFolder(const std::string&) override { return no(); }
 
  private:
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
   Mailbox& m_;
 };
 

@@ -24,6 +24,7 @@
 #include "core/status_map.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 namespace fh = eas::wbxml::tags::FolderHierarchy;
 namespace mv = eas::wbxml::tags::Move;
@@ -91,7 +92,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-class FakeBackend final : public backend::MailBackend {
+class FakeBackend final : public eas::testing::UnsupportedMailBackend {
  public:
   explicit FakeBackend(FakeMailbox& box) : box_(box) {}
   Result<std::vector<backend::FolderInfo>> listFolders() override {
@@ -99,11 +100,6 @@ class FakeBackend final : public backend::MailBackend {
     std::vector<backend::FolderInfo> out;
     for (const auto& [name, f] : box_.folders) out.push_back(f.info);
     return out;
-  }
-  Result<backend::FolderState> folderState(const std::string&) override { return no(); }
-  Result<backend::Changes> changesSince(const std::string&, const backend::Watermark&,
-                                        const std::vector<backend::KnownItem>&) override {
-    return no();
   }
   Result<std::vector<backend::MessageData>> fetchMessages(const std::string& folder,
                                                           const std::vector<std::uint32_t>& uids,
@@ -130,11 +126,6 @@ class FakeBackend final : public backend::MailBackend {
     }
     return out;
   }
-  Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&, std::uint32_t,
-                                std::optional<std::uint32_t>) override {
-    return no();
-  }
-  Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override { return no(); }
   Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
                                                     const backend::SearchCriteria& c) override {
     if (box_.down) return down();
@@ -151,16 +142,6 @@ class FakeBackend final : public backend::MailBackend {
       out.push_back(m.uid);
     }
     return out;
-  }
-  Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
-                     const std::vector<std::string>&, const std::vector<std::string>&) override {
-    return no();
   }
   Result<std::vector<std::uint32_t>> moveMessages(const std::string& from,
                                                   const std::vector<std::uint32_t>& uids,
@@ -184,10 +165,6 @@ class FakeBackend final : public backend::MailBackend {
       out.push_back(m.uid);
     }
     return out;
-  }
-  Status deleteMessages(const std::string&, const std::vector<std::uint32_t>&) override { return no(); }
-  Result<std::uint32_t> appendMessage(const std::string&, std::string_view, std::uint32_t) override {
-    return no();
   }
   Status createFolder(const std::string& name) override {
     if (box_.down) return down();
@@ -226,7 +203,6 @@ class FakeBackend final : public backend::MailBackend {
   }
 
  private:
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
   static Status down() { return Status::Unavailable("imap.unavailable", "fake server down"); }
   FakeMailbox& box_;
 };

@@ -16,6 +16,7 @@
 #include "core/sync/folder_hierarchy.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 namespace fh = eas::wbxml::tags::FolderHierarchy;
 using eas::Result;
@@ -41,56 +42,15 @@ backend::FolderInfo box(const std::string& name, backend::FolderRole role = back
   return f;
 }
 
-class FakeBackend final : public backend::MailBackend {
+class FakeBackend final : public eas::testing::UnsupportedMailBackend {
  public:
   explicit FakeBackend(FakeMailbox& box) : box_(box) {}
   Result<std::vector<backend::FolderInfo>> listFolders() override {
     if (box_.down) return Status::Unavailable("imap.unavailable", "fake server down");
     return box_.folders;
   }
-  Result<backend::FolderState> folderState(const std::string&) override { return no(); }
-  Result<backend::Changes> changesSince(const std::string&, const backend::Watermark&,
-                                        const std::vector<backend::KnownItem>&) override {
-    return no();
-  }
-  Result<std::vector<backend::MessageData>> fetchMessages(const std::string&,
-                                                          const std::vector<std::uint32_t>&,
-                                                          const backend::FetchRequest&) override {
-    return no();
-  }
-  Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&, std::uint32_t,
-                                std::optional<std::uint32_t>) override {
-    return no();
-  }
-  Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override { return no(); }
-  Result<std::vector<std::uint32_t>> searchMessages(const std::string&,
-                                                    const backend::SearchCriteria&) override {
-    return no();
-  }
-  Status setFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status clearFlags(const std::string&, const std::vector<std::uint32_t>&, std::uint32_t) override {
-    return no();
-  }
-  Status setKeywords(const std::string&, const std::vector<std::uint32_t>&,
-                     const std::vector<std::string>&, const std::vector<std::string>&) override {
-    return no();
-  }
-  Result<std::vector<std::uint32_t>> moveMessages(const std::string&, const std::vector<std::uint32_t>&,
-                                                  const std::string&) override {
-    return no();
-  }
-  Status deleteMessages(const std::string&, const std::vector<std::uint32_t>&) override { return no(); }
-  Result<std::uint32_t> appendMessage(const std::string&, std::string_view, std::uint32_t) override {
-    return no();
-  }
-  Status createFolder(const std::string&) override { return no(); }
-  Status renameFolder(const std::string&, const std::string&) override { return no(); }
-  Status deleteFolder(const std::string&) override { return no(); }
 
  private:
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
   FakeMailbox& box_;
 };
 

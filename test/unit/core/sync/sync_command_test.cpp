@@ -22,6 +22,7 @@
 #include "core/items/backend_meta.h"
 #include "storage/metadata_store.h"
 #include "storage/store_admin.h"
+#include "test/unit/core/testing/unsupported_mail_backend.h"
 
 namespace as = eas::wbxml::tags::AirSync;
 namespace em = eas::wbxml::tags::Email;
@@ -68,11 +69,9 @@ struct FakeMailbox {
   }
 };
 
-class FakeBackend final : public backend::MailBackend {
+class FakeBackend final : public eas::testing::UnsupportedMailBackend {
  public:
   explicit FakeBackend(FakeMailbox& mb) : mb_(mb) {}
-  Result<std::vector<backend::FolderInfo>> listFolders() override { return no(); }
-  Result<backend::FolderState> folderState(const std::string&) override { return no(); }
   Result<backend::Changes> changesSince(const std::string& folder, const backend::Watermark& since,
                                         const std::vector<backend::KnownItem>& known) override {
     if (mb_.down) return down();
@@ -128,11 +127,6 @@ class FakeBackend final : public backend::MailBackend {
     }
     return out;
   }
-  Result<std::string> fetchPart(const std::string&, std::uint32_t, const std::string&, std::uint32_t,
-                                std::optional<std::uint32_t>) override {
-    return no();
-  }
-  Result<std::string> fetchFullMessage(const std::string&, std::uint32_t) override { return no(); }
   Result<std::vector<std::uint32_t>> searchMessages(const std::string& folder,
                                                     const backend::SearchCriteria& c) override {
     if (mb_.down) return down();
@@ -196,9 +190,6 @@ class FakeBackend final : public backend::MailBackend {
     mb_.find(folder, uid)->flags = flags;
     return uid;
   }
-  Status createFolder(const std::string&) override { return no(); }
-  Status renameFolder(const std::string&, const std::string&) override { return no(); }
-  Status deleteFolder(const std::string&) override { return no(); }
 
  private:
   void erase(const std::string& folder, std::uint32_t uid) {
@@ -209,7 +200,6 @@ class FakeBackend final : public backend::MailBackend {
         return;
       }
   }
-  static Status no() { return Status::NotSupported("fake.unsupported"); }
   static Status down() { return Status::Unavailable("imap.unavailable", "fake server down"); }
   FakeMailbox& mb_;
 };
