@@ -7,46 +7,19 @@
 #include <cctype>
 
 #include "core/items/email_item.h"
+#include "core/items/gmime_ref.h"
 #include "core/items/text_utils.h"
 
 namespace eas::items {
 namespace {
 
-template <typename T>
-class Ref {
- public:
-  explicit Ref(T* p = nullptr) : p_(p) {}
-  ~Ref() {
-    if (p_) g_object_unref(p_);
-  }
-  Ref(const Ref&) = delete;
-  Ref& operator=(const Ref&) = delete;
-  T* get() const { return p_; }
-  explicit operator bool() const { return p_ != nullptr; }
-
- private:
-  T* p_;
-};
-
-struct GFreeString {
-  explicit GFreeString(char* p) : p_(p) {}
-  ~GFreeString() { g_free(p_); }
-  GFreeString(const GFreeString&) = delete;
-  GFreeString& operator=(const GFreeString&) = delete;
-  std::string str() const { return p_ ? std::string(p_) : std::string(); }
-  char* p_;
-};
+using gmime::GFreeString;
+using gmime::parseMessage;
+using gmime::Ref;
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-Ref<GMimeMessage> parseMessage(std::string_view bytes) {
-  ensureGMimeInit();
-  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
-  Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  return Ref<GMimeMessage>(g_mime_parser_construct_message(parser.get(), nullptr));
 }
 
 // A bare address a submission can use: one '@', no spaces or brackets.
@@ -312,7 +285,7 @@ void addDateAndMessageId(GMimeMessage* msg, const OutgoingOptions& options) {
   if (!g_mime_message_get_message_id(msg)) {
     GFreeString id(g_mime_utils_generate_message_id(
         options.message_id_host.empty() ? "localhost" : options.message_id_host.c_str()));
-    g_mime_message_set_message_id(msg, id.p_);
+    g_mime_message_set_message_id(msg, id.get());
   }
 }
 

@@ -9,44 +9,15 @@
 #include <utility>
 
 #include "core/items/email_item.h"
+#include "core/items/gmime_ref.h"
 #include "core/items/text_utils.h"
 
 namespace eas::items {
 namespace {
 
-template <typename T>
-class Ref {
- public:
-  explicit Ref(T* p = nullptr) : p_(p) {}
-  ~Ref() {
-    if (p_) g_object_unref(p_);
-  }
-  Ref(Ref&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  Ref(const Ref&) = delete;
-  Ref& operator=(const Ref&) = delete;
-  Ref& operator=(Ref&& o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  T* get() const { return p_; }
-  explicit operator bool() const { return p_ != nullptr; }
-
- private:
-  T* p_;
-};
-
-class GFreeString {
- public:
-  explicit GFreeString(char* p) : p_(p) {}
-  ~GFreeString() { g_free(p_); }
-  GFreeString(const GFreeString&) = delete;
-  GFreeString& operator=(const GFreeString&) = delete;
-  const char* get() const { return p_; }
-  std::string str() const { return p_ ? std::string(p_) : std::string(); }
-
- private:
-  char* p_;
-};
+using gmime::GFreeString;
+using gmime::parseMessage;
+using gmime::Ref;
 
 // Header text from the device: control characters go (no header injection).
 std::string clean(std::string_view v) {
@@ -83,12 +54,6 @@ std::pair<std::string, std::string> mediaType(std::string_view ct) {
     if (a != "multipart" && a != "message") return {a, b};
   }
   return {"application", "octet-stream"};
-}
-
-Ref<GMimeMessage> parseMessage(std::string_view bytes) {
-  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
-  Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  return Ref<GMimeMessage>(g_mime_parser_construct_message(parser.get(), nullptr));
 }
 
 // The object at an IMAP section ("2", "1.3") of a message, or null. Inside

@@ -1,6 +1,6 @@
 // parseEmail(): RFC 5322 / MIME with GMime into an EmailItem.
 //
-// GMime is C: every object we create is released on every path (GObjectPtr),
+// GMime is C: every object we create is released on every path (gmime::Ref),
 // every pointer it returns is checked. Objects GMime returns from getters
 // (headers, parts, address lists) belong to their parent and are not unref'd.
 #include <gmime/gmime.h>
@@ -17,6 +17,7 @@
 
 #include "core/base/log.h"
 #include "core/items/email_item.h"
+#include "core/items/gmime_ref.h"
 #include "core/items/text_utils.h"
 
 namespace eas::items {
@@ -24,31 +25,6 @@ namespace {
 
 constexpr int kMaxDepth = 32;            // deeper MIME trees are listed, not walked
 constexpr std::size_t kMaxFrom = 32768;  // EMAIL §2.2.2.36: From holds at most 32768 characters
-
-template <typename T>
-class GObjectPtr {
- public:
-  explicit GObjectPtr(T* p = nullptr) : p_(p) {}
-  ~GObjectPtr() {
-    if (p_ != nullptr) g_object_unref(p_);
-  }
-  GObjectPtr(const GObjectPtr&) = delete;
-  GObjectPtr& operator=(const GObjectPtr&) = delete;
-  T* get() const { return p_; }
-  explicit operator bool() const { return p_ != nullptr; }
-
- private:
-  T* p_;
-};
-
-struct GFreeStr {
-  explicit GFreeStr(char* p) : p(p) {}
-  ~GFreeStr() { g_free(p); }
-  GFreeStr(const GFreeStr&) = delete;
-  GFreeStr& operator=(const GFreeStr&) = delete;
-  std::string str() const { return p ? std::string(p) : std::string(); }
-  char* p;
-};
 
 // Shared lenient options; a per-message clone carries the warning callback.
 GMimeParserOptions* baseOptions() {
@@ -308,7 +284,7 @@ void computeConversation(EmailItem& item, const std::vector<std::string>& in_rep
 std::string mimeTypeOf(GMimeObject* obj) {
   GMimeContentType* ct = obj ? g_mime_object_get_content_type(obj) : nullptr;
   if (ct == nullptr) return "text/plain";
-  GFreeStr t(g_mime_content_type_get_mime_type(ct));
+  gmime::GFreeString t(g_mime_content_type_get_mime_type(ct));
   std::string s = lower(t.str());
   return s.empty() ? "application/octet-stream" : s;
 }
@@ -317,7 +293,7 @@ std::string mimeTypeOf(GMimeObject* obj) {
 std::string decodedContent(GMimePart* part) {
   GMimeDataWrapper* dw = g_mime_part_get_content(part);
   if (dw == nullptr) return {};
-  GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
+  gmime::Ref<GMimeStream> mem(g_mime_stream_mem_new());
   if (!mem) return {};
   g_mime_data_wrapper_write_to_stream(dw, mem.get());
   GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
@@ -328,14 +304,14 @@ std::string decodedContent(GMimePart* part) {
 std::uint64_t decodedSize(GMimePart* part) {
   GMimeDataWrapper* dw = g_mime_part_get_content(part);
   if (dw == nullptr) return 0;
-  GObjectPtr<GMimeStream> ns(g_mime_stream_null_new());
+  gmime::Ref<GMimeStream> ns(g_mime_stream_null_new());
   if (!ns) return 0;
   g_mime_data_wrapper_write_to_stream(dw, ns.get());
   return GMIME_STREAM_NULL(ns.get())->written;
 }
 
 std::uint64_t objectSize(GMimeObject* obj) {
-  GObjectPtr<GMimeStream> ns(g_mime_stream_null_new());
+  gmime::Ref<GMimeStream> ns(g_mime_stream_null_new());
   if (!ns || obj == nullptr) return 0;
   g_mime_object_write_to_stream(obj, nullptr, ns.get());
   return GMIME_STREAM_NULL(ns.get())->written;
@@ -806,9 +782,9 @@ Result<EmailItem> parseEmail(std::string_view rfc822, const MessageMeta& meta) {
   if (opts == nullptr) return Status::Internal("mime.no_memory", "parser options");
   g_mime_parser_options_set_warning_callback(opts, onParserWarning, &parser_warnings);
 
-  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(rfc822.data(), rfc822.size()));
-  GObjectPtr<GMimeParser> parser(stream ? g_mime_parser_new_with_stream(stream.get()) : nullptr);
-  GObjectPtr<GMimeMessage> msg(parser ? g_mime_parser_construct_message(parser.get(), opts)
+  gmime::Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(rfc822.data(), rfc822.size()));
+  gmime::Ref<GMimeParser> parser(stream ? g_mime_parser_new_with_stream(stream.get()) : nullptr);
+  gmime::Ref<GMimeMessage> msg(parser ? g_mime_parser_construct_message(parser.get(), opts)
                                       : nullptr);
   item.mime.assign(rfc822.data(), rfc822.size());
   if (meta.internal_date != 0) item.date_received = meta.internal_date;
