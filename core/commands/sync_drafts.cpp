@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/base/log.h"
+#include "core/protocol/query.h"
 #include "core/items/compose_mime.h"
 #include "core/items/draft_mime.h"
 #include "core/items/email_item.h"
@@ -30,37 +31,13 @@ struct DraftEdit {
 };
 
 // Content as text (the XML form, or a client that did not use opaque):
-// base64. Nullopt when it is not base64.
+// base64, line breaks allowed. Nullopt when it is not base64.
 std::optional<std::string> fromBase64(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  std::size_t pad = 0;
-  for (char c : in) {
-    if (c == ' ' || c == '\r' || c == '\n' || c == '\t') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    const int v = val(c);
-    if (v < 0 || pad > 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  if (pad > 2) return std::nullopt;
-  return out;
+  std::string packed;
+  packed.reserve(in.size());
+  for (char c : in)
+    if (c != ' ' && c != '\r' && c != '\n' && c != '\t') packed += c;
+  return protocol::base64Decode(packed);
 }
 
 Status badAttachment(std::string why) {
