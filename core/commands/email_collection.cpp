@@ -46,14 +46,23 @@ std::optional<std::int64_t> policyEmailCutoff(storage::MetadataStore& store,
   return emailFilterCutoff(v, now);
 }
 
+std::map<std::string, int> stickyFilterTypes(storage::MetadataStore& store,
+                                             const storage::DeviceRef& ref) {
+  std::map<std::string, int> out;
+  auto cached = store.getRequestCache(ref, std::string(kSyncCacheName));
+  if (!cached.ok()) return out;
+  for (const CachedCollection& c : decodeSyncCache(*cached))
+    if (c.params.has_options && c.params.options.filter_type)
+      out.emplace(c.params.collection_id, *c.params.options.filter_type);
+  return out;
+}
+
 std::optional<int> stickyFilterType(storage::MetadataStore& store, const storage::DeviceRef& ref,
                                     const std::string& collection_id) {
-  auto cached = store.getRequestCache(ref, std::string(kSyncCacheName));
-  if (!cached.ok()) return std::nullopt;
-  for (const CachedCollection& c : decodeSyncCache(*cached))
-    if (c.params.collection_id == collection_id && c.params.has_options)
-      return c.params.options.filter_type;
-  return std::nullopt;
+  const auto all = stickyFilterTypes(store, ref);
+  auto it = all.find(collection_id);
+  if (it == all.end()) return std::nullopt;
+  return it->second;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,10 @@ std::optional<std::int64_t> policyEmailCutoff(storage::MetadataStore& store,
 // mail. For commands that carry none (Ping; GetItemEstimate without one).
 std::optional<int> stickyFilterType(storage::MetadataStore& store, const storage::DeviceRef& ref,
                                     const std::string& collection_id);
+// The same for every collection at once (one store read): collection id ->
+// FilterType, for those whose last Sync with Options set one.
+std::map<std::string, int> stickyFilterTypes(storage::MetadataStore& store,
+                                             const storage::DeviceRef& ref);
 
 // changesSince(folder, state's watermark, state's items), with the added
 // messages older than `cutoff` left out (UID SEARCH SINCE). Flag changes

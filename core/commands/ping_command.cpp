@@ -1,5 +1,6 @@
 #include "core/commands/ping_command.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,7 +60,9 @@ class FolderCheck {
     CheckResult out;
     std::unique_ptr<backend::MailBackend> mail;
     const std::int64_t now = (services_.clock ? services_.clock : &Clock::real())->unixSeconds();
-    std::optional<std::optional<std::int64_t>> policy;  // read once, when needed
+    // Read once per check, when a folder needs them.
+    std::optional<std::optional<std::int64_t>> policy;
+    std::optional<std::map<std::string, int>> filters;
     for (const Watched& f : folders_) {
       if (!f.mail) continue;
       auto where = services_.store->lookupSyncKey(ref_, f.id, 0);
@@ -75,9 +78,10 @@ class FolderCheck {
       // As the device's next Sync filters: an old message it will not be
       // sent must not end the Ping with 2.
       if (!policy) policy = policyEmailCutoff(*services_.store, ref_, now);
-      const std::optional<int> filter = stickyFilterType(*services_.store, ref_, f.id);
-      const std::optional<std::int64_t> cutoff =
-          stricterCutoff(filter ? emailFilterCutoff(*filter, now) : std::nullopt, *policy);
+      if (!filters) filters = stickyFilterTypes(*services_.store, ref_);
+      auto filter = filters->find(f.id);
+      const std::optional<std::int64_t> cutoff = stricterCutoff(
+          filter != filters->end() ? emailFilterCutoff(filter->second, now) : std::nullopt, *policy);
       auto changes = pendingEmailChanges(*mail, f.backend_id, state->state, cutoff);
       if (!changes.ok()) {
         const std::string why(changes.status().reason());
